@@ -1,0 +1,23 @@
+/*
+ * Hosted-only set-up, for the programs that run Vireo's core as a Linux
+ * process (tests, benchmarks, fuzz targets). Machine-independent code never
+ * includes this.
+ */
+#ifndef ARCH_HOSTED_HOSTED_H
+#define ARCH_HOSTED_HOSTED_H
+
+#include <stddef.h>
+
+/*
+ * Create the hosted machine: mem_bytes of machine memory (rounded down to
+ * whole frames) and nr_cpus CPUs (threads). Called at most once, before any
+ * other machine_* call; without it the first machine_* call sets up the
+ * default machine (64 MiB, or $VIREO_HOSTED_MEM_MB; as many CPUs as the host
+ * has, at least 2). Returns 0 or a negative errno.
+ */
+int hosted_machine_init(size_t mem_bytes, unsigned nr_cpus);
+
+/* Bind the calling thread to the host CPU that backs hosted CPU `cpu` (best effort). */
+void hosted_pin_to_cpu(unsigned cpu);
+
+#endif

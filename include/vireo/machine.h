@@ -1,0 +1,88 @@
+/*
+ * The machine interface: everything core/, mm/, fastpath/ and io/ may ask of
+ * the machine they run on. Two implementations exist, chosen by the build:
+ *
+ *   arch/hosted/  - a Linux process: machine frames live in one big mapping,
+ *                   threads act as CPUs (unit tests, fuzzing, sanitizers and
+ *                   microbenchmarks);
+ *   arch/x86_64/  - the bootable image on a real or emulated x86-64 machine.
+ *
+ * Machine-independent code includes this header only, never an arch header;
+ * the static inline hot helpers come from <arch/machine.h>, which each arch
+ * provides with the same names (Bao's core/inc/cpu.h + arch/cpu.h pattern).
+ *
+ * Units are in the names: mfn (machine frame number), maddr (machine
+ * address), _ns (nanoseconds), _tsc (time-stamp-counter cycles).
+ */
+#ifndef VIREO_MACHINE_H
+#define VIREO_MACHINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <vireo/compiler.h>
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE  (1UL << PAGE_SHIFT)
+#define PAGE_MASK  (~(PAGE_SIZE - 1))
+
+#define MAX_CPUS 64
+
+typedef uint64_t mfn_t;
+typedef uint64_t maddr_t;
+
+#define INVALID_MFN (~(mfn_t)0)
+
+/*
+ * Arch inline hooks, with these contracts:
+ *   unsigned cpu_id(void)           this CPU's number, 0 .. machine_nr_cpus()-1
+ *   uint64_t machine_tsc(void)      the time-stamp counter (cycles, not serialising)
+ *   void     cpu_relax(void)        spin-wait hint (PAUSE)
+ */
+#include <arch/machine.h>
+
+/* ---- machine frames ------------------------------------------------------ */
+
+/* Number of machine frames the machine has: valid MFNs are 0 .. nr-1. */
+mfn_t machine_nr_frames(void);
+
+/*
+ * The hypervisor's view of a machine frame: every frame of RAM is mapped at a
+ * fixed place (the direct map), so the conversions are arithmetic. Both return
+ * NULL / INVALID_MFN for a frame or address outside RAM.
+ */
+void *mfn_to_virt(mfn_t mfn);
+mfn_t virt_to_mfn(const void *va);
+
+/* ---- CPUs ---------------------------------------------------------------- */
+
+/* Number of CPUs that can run code (threads on hosted, APs brought up on metal). */
+unsigned machine_nr_cpus(void);
+
+/*
+ * Run fn(arg, cpu) on CPUs 0 .. n-1 at once; CPU 0 is the caller. Returns when
+ * every call has returned: 0, or a negative errno (nothing was run) when n is
+ * 0 or larger than machine_nr_cpus().
+ */
+int machine_run_on_cpus(unsigned n, void (*fn)(void *arg, unsigned cpu), void *arg);
+
+/* ---- time ---------------------------------------------------------------- */
+
+/* Monotonic time since the machine started, in nanoseconds. */
+uint64_t machine_now_ns(void);
+
+/* TSC frequency in kHz (measured or reported by CPUID). */
+uint64_t machine_tsc_khz(void);
+
+/* ---- console and stopping ------------------------------------------------ */
+
+/* Write bytes to the machine console (serial line on metal, stderr on hosted). */
+void machine_console_write(const char *buf, size_t len);
+
+/*
+ * Stop the machine. status follows the exit statuses of the image (see
+ * arch/x86_64): 0 all domains ended normally, 1 a domain crashed, 2 hypervisor
+ * panic.
+ */
+NORETURN void machine_halt(int status);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * A very small unit-test harness for the hosted tests.
+ *
+ * A test program lists its cases in a table and hands it to test_main():
+ *
+ *     static const struct test_case cases[] = {
+ *         TEST(ring_empty),
+ *         ...
+ *     };
+ *     TEST_MAIN(cases)
+ *
+ * CHECK() and CHECK_EQ() record a failure and go on (gtest's EXPECT); a test
+ * that cannot go on after a failed check uses REQUIRE(), which returns.
+ * Output: one line per case ("ok" / "FAIL"), then "N passed, N failed";
+ * the exit status is 1 when a case failed. Arguments are substrings: only
+ * the cases whose name contains one of them run.
+ */
+#ifndef TESTS_HARNESS_H
+#define TESTS_HARNESS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct test_case {
+	const char *name;
+	void (*fn)(void);
+};
+
+#define TEST(fn) { #fn, fn }
+
+void test_fail(const char *file, int line, const char *what);
+void test_fail_eq(const char *file, int line, const char *a, const char *b,
+		  long long va, long long vb);
+int test_failed_now(void);
+int test_main(const struct test_case *cases, size_t n, int argc, char **argv);
+
+#define CHECK(cond) \
+	do { if (!(cond)) test_fail(__FILE__, __LINE__, #cond); } while (0)
+
+#define CHECK_EQ(a, b) \
+	do { \
+		long long va_ = (long long)(a), vb_ = (long long)(b); \
+		if (va_ != vb_) test_fail_eq(__FILE__, __LINE__, #a, #b, va_, vb_); \
+	} while (0)
+
+#define REQUIRE(cond) \
+	do { if (!(cond)) { test_fail(__FILE__, __LINE__, #cond); return; } } while (0)
+
+#define TEST_MAIN(cases) \
+	int main(int argc, char **argv) \
+	{ \
+		return test_main(cases, sizeof(cases) / sizeof(cases[0]), argc, argv); \
+	}
+
+#endif
