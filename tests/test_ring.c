@@ -114,8 +114,12 @@ static void ring_partial_batches(void)
 	CHECK_EQ(first, 10);
 	CHECK_EQ(ring_peek_spsc(&r.c, 32, &first), 10);     /* all that is there */
 	ring_consume_spsc(&r.c, 4);
-	CHECK_EQ(ring_reserve_spsc(&r.p, 10, &first), 10);  /* 6 + 4 freed */
-	CHECK_EQ(ring_peek_spsc(&r.c, 32, &first), 6);
+	CHECK_EQ(ring_reserve_spsc(&r.p, 10, &first), 6);   /* runs stop at the array's end */
+	ring_publish_spsc(&r.p, 6);
+	CHECK_EQ(ring_reserve_spsc(&r.p, 10, &first), 4);   /* then go on from slot 0: the 4 freed */
+	CHECK_EQ(first, 16);
+	CHECK_EQ((uint8_t *)ring_prod_slot(&r.p, first) - area, VIREO_RING_SLOTS_OFFSET);
+	CHECK_EQ(ring_peek_spsc(&r.c, 32, &first), 12);
 	CHECK_EQ(first, 4);
 }
 
@@ -152,7 +156,7 @@ static void ring_index_wraparound(void)
 	CHECK_EQ(r.c.s.mine, sh->cons);
 }
 
-static void ring_copy_out_wraps(void)
+static void ring_runs_are_contiguous(void)
 {
 	struct pair r;
 	uint32_t first;
@@ -165,9 +169,13 @@ static void ring_copy_out_wraps(void)
 	ring_consume_spsc(&r.c, 12);
 	for (uint64_t i = 100; i < 110; i++)               /* slots 12..15, then 0..5 */
 		push_u64(&r, i);
-	CHECK_EQ(ring_peek_spsc(&r.c, 16, &first), 10);
+	CHECK_EQ(ring_peek_spsc(&r.c, 16, &first), 4);     /* 12..15: up to the end */
 	CHECK_EQ(first & 15, 12);
-	ring_copy_out(&r.c, first, 10, out);
+	ring_copy_out(&r.c, first, 4, out);
+	ring_consume_spsc(&r.c, 4);
+	CHECK_EQ(ring_peek_spsc(&r.c, 16, &first), 6);     /* 0..5 */
+	CHECK_EQ(first & 15, 0);
+	ring_copy_out(&r.c, first, 6, out + 4);
 	for (int i = 0; i < 10; i++)
 		CHECK_EQ(out[i], 100 + i);
 }
@@ -299,17 +307,21 @@ static void ring_matches_fifo_model(void)
 		uint32_t first, want = (uint32_t)(rand() % 40);
 		if (rand() & 1) {
 			int n = ring_reserve_spsc(&r.p, want, &first);
-			uint32_t in_model = m_tail - m_head;
-			CHECK_EQ(n, want < 256 - in_model ? want : 256 - in_model);
+			uint32_t in_model = m_tail - m_head, to_end = 256 - (m_tail & 255);
+			uint32_t expect = want < 256 - in_model ? want : 256 - in_model;
+			CHECK_EQ(n, expect < to_end ? expect : to_end);
+			uint64_t *run = ring_prod_slot(&r.p, first);
 			for (int k = 0; k < n; k++) {
-				memcpy(ring_prod_slot(&r.p, first + (uint32_t)k), &next, 8);
+				CHECK(ring_prod_slot(&r.p, first + (uint32_t)k) == &run[k]);
+				run[k] = next;
 				model[m_tail++ & 0xFFFF] = next++;
 			}
 			ring_publish_spsc(&r.p, (uint32_t)n);
 		} else {
 			int n = ring_peek_spsc(&r.c, want, &first);
-			uint32_t in_model = m_tail - m_head;
-			CHECK_EQ(n, want < in_model ? want : in_model);
+			uint32_t in_model = m_tail - m_head, to_end = 256 - (m_head & 255);
+			uint32_t expect = want < in_model ? want : in_model;
+			CHECK_EQ(n, expect < to_end ? expect : to_end);
 			for (int k = 0; k < n; k++) {
 				uint64_t v;
 				memcpy(&v, ring_cons_slot(&r.c, first + (uint32_t)k), 8);
@@ -326,7 +338,7 @@ static const struct test_case cases[] = {
 	TEST(ring_empty_and_full),
 	TEST(ring_partial_batches),
 	TEST(ring_index_wraparound),
-	TEST(ring_copy_out_wraps),
+	TEST(ring_runs_are_contiguous),
 	TEST(ring_notify_consumer_holdoff),
 	TEST(ring_notify_producer_holdoff),
 	TEST(ring_hostile_prod_index),

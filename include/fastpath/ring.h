@@ -88,16 +88,30 @@ static inline uint32_t ring_nr_slots(const struct ring_side *s)
 /* ---- producer ------------------------------------------------------------- */
 
 /*
+ * Slots handed out by one reserve or peek are contiguous in memory: a run
+ * stops at the end of the slot array, and the next call goes on from slot 0.
+ * So callers index the run as an array (ring_prod_slot(p, first) is the base)
+ * and the compiler can keep the pointer in a register and vectorise.
+ */
+static ALWAYS_INLINE uint32_t ring_until_end(const struct ring_side *s, uint32_t want)
+{
+	uint32_t to_end = ring_nr_slots(s) - (s->mine & s->mask);
+	return want < to_end ? want : to_end;
+}
+
+/*
  * Reserve up to want slots. Returns how many (0 when full), or -VIREO_EIO.
- * *first is the index of the first reserved slot; fill slots first ..
- * first+n-1 through ring_prod_slot(), then ring_publish_spsc(n). Reserving
- * again before publishing returns the same slots.
+ * *first is the index of the first reserved slot; fill the slots through
+ * ring_prod_slot(p, *first) (an array of that many entries), then
+ * ring_publish_spsc(n). Reserving again before publishing returns the same
+ * slots.
  */
 static ALWAYS_INLINE int ring_reserve_spsc(struct ring_producer *p, uint32_t want, uint32_t *first)
 {
 	struct ring_side *s = &p->s;
 	uint32_t nr_free = ring_nr_slots(s) - (s->mine - s->peer);
 
+	want = ring_until_end(s, want);
 	if (unlikely(nr_free < want)) {
 		if (unlikely(s->err))
 			return s->err;
@@ -166,14 +180,16 @@ static inline int ring_arm_producer_spsc(struct ring_producer *p, uint32_t need)
 
 /*
  * Look at up to want filled slots. Returns how many (0 when empty), or
- * -VIREO_EIO. *first is the index of the first; read them through
- * ring_cons_slot() or ring_copy_out(), then ring_consume_spsc(n).
+ * -VIREO_EIO. *first is the index of the first; they are contiguous, read
+ * them through ring_cons_slot(c, *first) or ring_copy_out(), then
+ * ring_consume_spsc(n).
  */
 static ALWAYS_INLINE int ring_peek_spsc(struct ring_consumer *c, uint32_t want, uint32_t *first)
 {
 	struct ring_side *s = &c->s;
 	uint32_t avail = s->peer - s->mine;
 
+	want = ring_until_end(s, want);
 	if (unlikely(avail < want)) {
 		if (unlikely(s->err))
 			return s->err;
@@ -197,16 +213,10 @@ static ALWAYS_INLINE const void *ring_cons_slot(const struct ring_consumer *c, u
 	return c->s.slots + (size_t)(idx & c->s.mask) * c->s.slot_size;
 }
 
-/* Copy n entries starting at index first out of the ring into dst, once. */
+/* Copy n peeked entries, starting at index first, out of the ring into dst, once. */
 static inline void ring_copy_out(const struct ring_consumer *c, uint32_t first, uint32_t n, void *dst)
 {
-	const struct ring_side *s = &c->s;
-	uint32_t at = first & s->mask;
-	uint32_t head = ring_nr_slots(s) - at < n ? ring_nr_slots(s) - at : n;
-
-	__builtin_memcpy(dst, s->slots + (size_t)at * s->slot_size, (size_t)head * s->slot_size);
-	__builtin_memcpy((uint8_t *)dst + (size_t)head * s->slot_size, s->slots,
-			 (size_t)(n - head) * s->slot_size);
+	__builtin_memcpy(dst, ring_cons_slot(c, first), (size_t)n * c->s.slot_size);
 }
 
 /* Hand n peeked slots back to the producer, without notification check. */
