@@ -95,6 +95,13 @@ class CliSuite(Suite):
         return ok, out, time.monotonic() - t0
 
 
+def unit_test_names():
+    """Every tests/test_NAME.c is a hosted test program, built in each variant."""
+    names = [f[len("test_"):-2] for f in os.listdir(os.path.join(ROOT, "tests"))
+             if f.startswith("test_") and f.endswith(".c")]
+    return sorted(names, key=lambda n: (n.endswith("_stress"), n))
+
+
 def all_suites():
     suites = []
     # TSan needs the classic address-space layout; setarch -R keeps it working
@@ -104,7 +111,7 @@ def all_suites():
         env = {"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
                "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
                "TSAN_OPTIONS": "halt_on_error=1:second_deadlock_stack=1"}
-        for t in ("machine", "ring", "ring_stress"):
+        for t in unit_test_names():
             kind = "stress" if t.endswith("_stress") else "unit"
             unit = t.removesuffix("_stress")
             suites.append(Suite(f"{kind}/{v}/{unit}", wrap + [f"out/{v}/tests/test_{t}"], env=env))

@@ -125,6 +125,15 @@ mfn_t virt_to_mfn(const void *va)
 	return off >> PAGE_SHIFT;
 }
 
+void *maddr_to_virt(maddr_t maddr, size_t len)
+{
+	ensure_setup();
+	maddr_t size = hm.nr_frames << PAGE_SHIFT;
+	if (maddr >= size || len > size - maddr)
+		return NULL;
+	return hm.mem + maddr;
+}
+
 unsigned machine_nr_cpus(void)
 {
 	ensure_setup();

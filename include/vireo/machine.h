@@ -53,6 +53,13 @@ mfn_t machine_nr_frames(void);
 void *mfn_to_virt(mfn_t mfn);
 mfn_t virt_to_mfn(const void *va);
 
+/*
+ * Any machine address the hypervisor may need to read (RAM, and firmware
+ * tables such as ACPI's), or NULL when it is outside what the machine maps.
+ * len bytes from maddr must all be mapped for a non-NULL answer.
+ */
+void *maddr_to_virt(maddr_t maddr, size_t len);
+
 /* ---- CPUs ---------------------------------------------------------------- */
 
 /* Number of CPUs that can run code (threads on hosted, APs brought up on metal). */
