@@ -6,6 +6,7 @@ Debian's python3 is there. Every command that builds first runs ci/setup
 """
 import argparse
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -71,10 +72,12 @@ class CliSuite(Suite):
         (["frobnicate"], 2, "frobnicate"),
         (["test", "--frobnicate"], 2, "--frobnicate"),
         (["bench", "--compare", "xen"], 2, "not available yet"),
-        (["run"], 2, "not available yet"),
-        (["image", "configs/demo.cfg", "-o", "/tmp/x.iso"], 2, "not available yet"),
+        (["run", "/nonexistent.cfg"], 2, "/nonexistent.cfg: cannot read"),
+        (["run", "tests/configs/domain.cfg"], 2, "domain.cfg:3: 'kernel': domains are not available yet"),
+        (["run", "tests/configs/badkey.cfg"], 2, "badkey.cfg:2: unknown key 'colour'"),
         (["--help"], 0, "./vireo test"),
         (["test", "--help"], 0, "FILTER"),
+        (["run", "--help"], 0, "exit status is Vireo's"),
         (["bench", "--help"], 0, "--compare"),
     ]
 
@@ -93,6 +96,84 @@ class CliSuite(Suite):
         with open(log_path, "w") as f:
             f.write(out)
         return ok, out, time.monotonic() - t0
+
+
+class BootSuite(Suite):
+    """Boot the image under QEMU (TCG) and check its console output and exit status."""
+
+    def __init__(self, name, expect_status=0, must=(), must_not=(), timeout=120, iso=None,
+                 uefi=False, **qemu):
+        super().__init__(name, [], timeout=timeout, expect_status=expect_status)
+        self.must, self.must_not, self.qemu, self.iso, self.uefi = must, must_not, qemu, iso, uefi
+
+    def run(self, log_path):
+        t0 = time.monotonic()
+        notes = []
+        if self.iso:
+            iso = os.path.join(OUT, "test-iso", "vireo.iso")
+            os.makedirs(os.path.dirname(iso), exist_ok=True)
+            if not os.path.exists(iso) or os.path.getmtime(iso) < os.path.getmtime(
+                    os.path.join(OUT, "image", "vireo.elf")):
+                make_iso(read_config(self.iso), self.iso, iso)
+            argv = qemu_argv(iso=iso, uefi=self.uefi, **self.qemu)
+        else:
+            q = dict(self.qemu)
+            q["kernel"] = os.path.join(OUT, "image", q.pop("image", "vireo.elf"))
+            argv = qemu_argv(**q)
+        status, out, qrc = run_qemu(argv, timeout=self.timeout, echo=False)
+        ok = status == self.expect_status
+        if not ok:
+            notes.append(f"[exit: QEMU {qrc} -> Vireo status {status}, expected {self.expect_status}]")
+        for pat in self.must:
+            if not re.search(pat, out, re.M):
+                ok = False
+                notes.append(f"[missing from the console: /{pat}/]")
+        for pat in self.must_not:
+            if re.search(pat, out, re.M):
+                ok = False
+                notes.append(f"[should not be on the console: /{pat}/]")
+        out = " ".join(argv) + "\n" + out + "\n" + "\n".join(notes) + "\n"
+        with open(log_path, "w") as f:
+            f.write(out)
+        return ok, out, time.monotonic() - t0
+
+
+def boot_suites():
+    banner = [r"^Vireo \S+: paravirtualizing x86-64 hypervisor", r"^  TSC +\d+\.\d+ MHz"]
+    clean = [r"PANIC", r"exception", r"did not come up"]
+    demo = os.path.join(ROOT, "configs", "demo.cfg")
+    return [
+        BootSuite("boot/multiboot1-2cpu-1G", cpus=2, memory="1G",
+                  must=banner + [r"loader +multiboot1", r"CPUs +2 up"], must_not=clean),
+        BootSuite("boot/multiboot1-1cpu-128M", cpus=1, memory="128M",
+                  must=banner + [r"CPUs +1 up", r"memory +12\d MiB RAM"], must_not=clean),
+        BootSuite("boot/multiboot1-4cpu-4G", cpus=4, memory="4G",
+                  must=banner + [r"CPUs +4 up", r"memory +40\d\d MiB RAM"], must_not=clean),
+        BootSuite("boot/pvh-2cpu", image="vireo-pvh.elf", cpus=2, memory="512M",
+                  must=banner + [r"loader +pvh", r"CPUs +2 up"], must_not=clean),
+        BootSuite("boot/modules-and-args", cpus=2, memory="512M", cmdline="console=com1",
+                  modules=[f"{demo} first module args", f"{demo} second"],
+                  must=banner + [r"modules +2", r"\[0\] .*args: first module args$",
+                                 r"\[1\] .*args: second$"], must_not=clean),
+        BootSuite("boot/bad-cmdline-option", cpus=2, memory="256M",
+                  cmdline="frobnicate=1 dom0_mem=lots com1=9600,7e2 console=com1",
+                  must=banner + [r"option 'frobnicate=1' ignored: unknown option",
+                                 r"option 'dom0_mem=lots' ignored: expected a size",
+                                 r"option 'com1=9600,7e2' ignored: only 8n1"], must_not=clean),
+        BootSuite("boot/exception-selftest", expect_status=2, cpus=2, memory="256M",
+                  cmdline="vireo.selftest=exception",
+                  must=[r"hypervisor exception: vector 14 \(#PF page fault\)", r"cr2 0000000000000010",
+                        r"^  rip ffff82d0", r"backtrace", r"^PANIC: exception 14"]),
+        BootSuite("boot/in-image-benchmarks", cpus=2, memory="512M", cmdline="vireo.bench", timeout=240,
+                  must=[r'"name":"ring/vireo/32"', r'"name":"ring/reference/256"',
+                        r'"name":"ipi/round_trip"', r'"name":"timer/latency"'],
+                  must_not=clean + [r"lost or corrupted"]),
+        BootSuite("boot/iso-seabios", iso=demo, cpus=2, memory="512M", timeout=180,
+                  must=banner + [r"loader +multiboot2", r"CPUs +2 up", r"args: vireo-config"],
+                  must_not=clean),
+        BootSuite("boot/iso-ovmf", iso=demo, uefi=True, cpus=2, memory="512M", timeout=240,
+                  must=banner + [r"loader +multiboot2", r"CPUs +2 up"], must_not=clean),
+    ]
 
 
 def unit_test_names():
@@ -119,6 +200,7 @@ def all_suites():
     suites.append(Suite("perfgate", ["ci/perfgate"]))
     suites.append(Suite("perfgate/selftest", ["ci/perfgate", "--selftest"]))
     suites.append(CliSuite())
+    suites += boot_suites()
     return suites
 
 
@@ -156,7 +238,7 @@ def cmd_test(args):
 def cmd_bench(args):
     if args.compare:
         fail(f"--compare {args.compare}: not available yet: comparing against Xen and full "
-             "virtualization needs the bootable image and the benchmark guest (issues 4 and 5)")
+             "virtualization needs the benchmark guest (issue 5)")
     if not setup_and_build(["bench"]):
         fail("build failed", 1)
     os.makedirs(os.path.join(OUT, "bench"), exist_ok=True)
@@ -177,7 +259,58 @@ def cmd_bench(args):
     with open(out_json) as f:
         data = json.load(f)
     print_ring_table(data)
+    if not args.hosted_only:
+        image_bench(args)
     return 0
+
+
+def image_bench(args):
+    """The in-image benchmarks, under TCG and (where it exists) KVM: JSON lines from the console."""
+    if not setup_and_build(["image"]):
+        fail("image build failed", 1)
+    accels = ["tcg"]
+    if os.access("/dev/kvm", os.R_OK | os.W_OK):
+        accels.append("kvm")   # these benchmarks never enter a guest, so KVM is fair here
+    columns = {}
+    for accel in accels:
+        say(f"\nvireo bench: in-image benchmarks under {qemu_version()}, accel {accel}, 2 CPUs")
+        argv = qemu_argv(kernel=os.path.join(OUT, "image", "vireo.elf"), cmdline="vireo.bench",
+                         cpus=2, memory="512M", accel=accel)
+        status, out, qrc = run_qemu(argv, timeout=600, echo=False)
+        results = {}
+        for line in out.splitlines():
+            if line.startswith('{"vireo_bench"'):
+                try:
+                    r = json.loads(line)
+                    results[r["name"]] = r
+                except (json.JSONDecodeError, KeyError):
+                    say(f"  unreadable result line: {line[:120]}")
+        if status != 0 or not results:
+            say(f"  the image did not finish cleanly (QEMU {qrc}); its console:\n" + out[-3000:])
+            continue
+        path = os.path.join(OUT, "bench", f"image-{accel}.json")
+        with open(path, "w") as f:
+            json.dump({"machine": "emu", "accel": accel, "qemu": qemu_version(),
+                       "results": list(results.values())}, f, indent=2)
+        columns[accel] = results
+    if not columns:
+        return
+    say("\nin-image results (ring 0, TSC-timed); ns per item, or per round trip / per interrupt")
+    names = sorted({n for col in columns.values() for n in col},
+                   key=lambda n: (n.split("/")[0], n.split("/")[1], int(n.split("/")[2]) if n.count("/") == 2 else 0))
+    head = f"{'benchmark':<22}" + "".join(f"{'emu/' + a:>14}" for a in columns)
+    say(head)
+    for n in names:
+        say(f"{n:<22}" + "".join(f"{columns[a][n]['ns_per_item']:>14.2f}" if n in columns[a] else f"{'-':>14}"
+                                 for a in columns))
+    for a, col in columns.items():
+        ratios = []
+        for bsz in (1, 8, 32, 256):
+            v, r = col.get(f"ring/vireo/{bsz}"), col.get(f"ring/reference/{bsz}")
+            if v and r and v["ns_per_item"]:
+                ratios.append(f"{bsz}: {r['ns_per_item'] / v['ns_per_item']:.2f}x")
+        if ratios:
+            say(f"ring, Vireo / reference throughput on emu/{a}: " + ", ".join(ratios))
 
 
 def medians(data):
@@ -186,6 +319,8 @@ def medians(data):
     for b in data.get("benchmarks", []):
         if b.get("aggregate_name") == "median":
             res[b["run_name"]] = b
+        elif b.get("run_type") == "iteration" and b["run_name"] not in res:
+            res[b["run_name"]] = b    # a single repetition has no aggregates
     return res
 
 
@@ -225,15 +360,145 @@ def print_ring_table(data):
             f"(one transfer ~{pp / 2:.0f} ns): the physical floor for a notification")
 
 
-# ---- not yet ------------------------------------------------------------------
+# ---- run and image ---------------------------------------------------------
+
+# QEMU's isa-debug-exit exits with (value << 1) | 1; Vireo writes its status there.
+QEMU_STATUS = {1: 0, 3: 1, 5: 2}
+STATUS_TEXT = {0: "every domain ended normally", 1: "a domain crashed", 2: "hypervisor panic"}
+DOMAIN_KEYS = {"name", "kernel", "ramdisk", "cmdline", "memory", "vcpus", "weight", "warp",
+               "disk", "vif", "extra"}
+
+
+def read_config(path):
+    """The subset of the xl-like configuration the host side reads today."""
+    cfg = {"hypervisor_cmdline": "", "cpus": 2, "machine_memory": "1G"}
+    try:
+        lines = open(path).read().splitlines()
+    except OSError as e:
+        fail(f"{path}: cannot read: {e.strerror}")
+    for n, raw in enumerate(lines, 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if "=" not in line:
+            fail(f"{path}:{n}: expected 'key = value', got {line!r}")
+        key, val = (x.strip() for x in line.split("=", 1))
+        if len(val) >= 2 and val[0] == val[-1] and val[0] in "\"'":
+            val = val[1:-1]
+        if key in DOMAIN_KEYS:
+            fail(f"{path}:{n}: '{key}': domains are not available yet (issue 5); "
+                 "this configuration cannot be run")
+        if key not in cfg:
+            fail(f"{path}:{n}: unknown key '{key}' (known: {', '.join(sorted(cfg))})")
+        if key == "cpus":
+            if not val.isdigit() or not 1 <= int(val) <= 64:
+                fail(f"{path}:{n}: 'cpus' must be a number from 1 to 64, got {val!r}")
+            val = int(val)
+        if key == "machine_memory" and not re.fullmatch(r"\d+[MG]", val):
+            fail(f"{path}:{n}: 'machine_memory' must look like 512M or 4G, got {val!r}")
+        cfg[key] = val
+    return cfg
+
+
+def qemu_binary():
+    return os.environ.get("VIREO_QEMU", "qemu-system-x86_64")
+
+
+def qemu_version():
+    try:
+        out = subprocess.run([qemu_binary(), "--version"], capture_output=True, text=True).stdout
+        return out.splitlines()[0] if out else "unknown"
+    except OSError:
+        return "not found"
+
+
+def qemu_argv(kernel=None, iso=None, cmdline="", cpus=2, memory="1G", modules=(), uefi=False,
+              accel="tcg"):
+    argv = [qemu_binary(), "-accel", accel, "-cpu", "max" if accel == "tcg" else "host",
+            "-smp", str(cpus), "-m", memory,
+            "-display", "none", "-vga", "none", "-no-reboot", "-serial", "stdio", "-monitor", "none",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    if uefi:
+        argv += ["-drive", "if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd"]
+    if iso:
+        argv += ["-cdrom", iso, "-boot", "d"]
+    else:
+        argv += ["-kernel", kernel, "-append", cmdline]
+        if modules:
+            # QEMU's Multiboot loader takes "file args,file args"; a comma in a name would split it.
+            argv += ["-initrd", ",".join(modules)]
+    return argv
+
+
+def run_qemu(argv, timeout=None, echo=True):
+    """Run QEMU; returns (Vireo status or None, output)."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            errors="replace")
+    out = []
+    try:
+        t0 = time.monotonic()
+        for line in proc.stdout:
+            out.append(line)
+            if echo:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+            if timeout and time.monotonic() - t0 > timeout:
+                proc.kill()
+                out.append(f"\n[vireo: killed after {timeout}s]\n")
+                break
+        proc.wait(timeout=10)
+    except KeyboardInterrupt:
+        proc.kill()
+        raise
+    return QEMU_STATUS.get(proc.returncode), "".join(out), proc.returncode
+
 
 def cmd_run(args):
-    fail("run: not available yet: the bootable image (issue 4) is not built yet. "
-         "Today Vireo is the hosted build: ./vireo test and ./vireo bench")
+    cfg = read_config(args.config)
+    if not setup_and_build(["image"]):
+        fail("build failed", 1)
+    cpus = args.smp or cfg["cpus"]
+    memory = args.memory or cfg["machine_memory"]
+    cmdline = " ".join(x for x in (cfg["hypervisor_cmdline"], args.append or "") if x)
+    argv = qemu_argv(kernel=os.path.join(OUT, "image", "vireo.elf"), cmdline=cmdline, cpus=cpus,
+                     memory=memory, modules=[f"{os.path.abspath(args.config)} vireo-config"])
+    say(f"vireo run: {os.path.relpath(args.config, ROOT) if args.config.startswith(ROOT) else args.config}"
+        f" on {qemu_version()} (TCG, -cpu max, {cpus} CPUs, {memory})")
+    status, _, qrc = run_qemu(argv, timeout=args.timeout)
+    if status is None:
+        fail(f"QEMU exited with {qrc} without a Vireo status (a triple fault, a QEMU error, or killed)", 3)
+    say(f"vireo run: exit status {status} ({STATUS_TEXT[status]})")
+    return status
 
 
 def cmd_image(args):
-    fail("image: not available yet: the bootable image and its GRUB ISO come with issue 4")
+    cfg = read_config(args.config)
+    if not setup_and_build(["image"]):
+        fail("build failed", 1)
+    make_iso(cfg, args.config, args.output)
+    say(f"vireo image: {args.output} (GRUB rescue image for BIOS and UEFI; Multiboot 2)")
+    return 0
+
+
+def make_iso(cfg, config_path, output):
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        boot = os.path.join(tmp, "boot")
+        os.makedirs(os.path.join(boot, "grub"))
+        shutil.copy(os.path.join(OUT, "image", "vireo.elf"), os.path.join(boot, "vireo.elf"))
+        shutil.copy(config_path, os.path.join(boot, "vireo.cfg"))
+        with open(os.path.join(boot, "grub", "grub.cfg"), "w") as f:
+            f.write("set timeout=0\nset default=0\n"
+                    "serial --unit=0 --speed=115200\nterminal_input serial console\n"
+                    "terminal_output serial console\n"
+                    "menuentry 'Vireo' {\n"
+                    f"  multiboot2 /boot/vireo.elf {cfg['hypervisor_cmdline']}\n"
+                    "  module2 /boot/vireo.cfg vireo.cfg vireo-config\n"
+                    "  boot\n}\n")
+        r = subprocess.run(["grub-mkrescue", "-o", os.path.abspath(output), tmp],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            fail(f"grub-mkrescue failed:\n{r.stderr[-3000:]}", 1)
 
 
 def main():
@@ -263,16 +528,27 @@ def main():
     p.add_argument("--compare", metavar="xen,kvm",
                    help="also run against Xen and full virtualization (needs the image: not yet)")
     p.add_argument("--filter", metavar="REGEX", help="only benchmarks matching REGEX (e.g. ring/vireo)")
+    p.add_argument("--hosted-only", action="store_true", help="skip the in-image benchmarks")
     p.add_argument("--repetitions", type=int, default=5, metavar="N", help="repetitions (default 5)")
     p.add_argument("--min-time", type=float, default=0.2, metavar="S",
                    help="minimum seconds per repetition (default 0.2)")
     p.set_defaults(fn=cmd_bench)
 
-    p = sub.add_parser("run", help="boot CONFIG (default configs/demo.cfg) under QEMU (not yet)")
-    p.add_argument("config", nargs="?", default="configs/demo.cfg", metavar="CONFIG")
+    p = sub.add_parser("run", help="boot CONFIG (default configs/demo.cfg) under QEMU",
+                       description="Set up, build, and boot the image with CONFIG under QEMU's "
+                                   "emulator (TCG, -cpu max; KVM here cannot run ring-3 guest "
+                                   "kernels). The serial console is this terminal; the exit status "
+                                   "is Vireo's: 0 every domain ended normally, 1 a domain crashed, "
+                                   "2 hypervisor panic, 3 no status (QEMU died or timed out). "
+                                   "$VIREO_QEMU selects another QEMU.")
+    p.add_argument("config", nargs="?", default=os.path.join(ROOT, "configs", "demo.cfg"), metavar="CONFIG")
+    p.add_argument("--smp", type=int, metavar="N", help="CPUs (default: the configuration's, else 2)")
+    p.add_argument("--memory", "-m", metavar="SIZE", help="machine memory, e.g. 1G (default 1G)")
+    p.add_argument("--append", metavar="OPTIONS", help="more hypervisor command-line options")
+    p.add_argument("--timeout", type=float, metavar="S", help="kill QEMU after S seconds")
     p.set_defaults(fn=cmd_run)
 
-    p = sub.add_parser("image", help="make a GRUB-bootable ISO for a real server (not yet)")
+    p = sub.add_parser("image", help="make a GRUB-bootable ISO (BIOS and UEFI) for a real server")
     p.add_argument("config", metavar="CONFIG")
     p.add_argument("-o", dest="output", required=True, metavar="FILE")
     p.set_defaults(fn=cmd_image)

@@ -1,0 +1,40 @@
+#ifndef ARCH_X86_64_PAGING_H
+#define ARCH_X86_64_PAGING_H
+
+#include <stdint.h>
+
+#include <arch/bootinfo.h>
+#include <arch/layout.h>
+
+#define PTE_P    0x001ull
+#define PTE_W    0x002ull
+#define PTE_U    0x004ull
+#define PTE_PWT  0x008ull
+#define PTE_PCD  0x010ull
+#define PTE_A    0x020ull
+#define PTE_D    0x040ull
+#define PTE_PS   0x080ull
+#define PTE_G    0x100ull
+#define PTE_NX   (1ull << 63)
+#define PTE_ADDR 0x000FFFFFFFFFF000ull
+
+/*
+ * Build the hypervisor's page tables and switch to them: the image with
+ * W^X (text read-only + executable, the rest non-executable), every machine
+ * address up to max(4 GiB, top of RAM) at DIRECTMAP_BASE (write-back where
+ * the memory map says RAM, uncached elsewhere), and, until paging_drop_identity(),
+ * the first 2 MiB identity-mapped (executable) for the AP trampoline.
+ */
+void paging_init(const struct boot_info *bi);
+void paging_drop_identity(void);
+
+/* Machine address of the current top-level table (for APs). */
+uint64_t paging_root_maddr(void);
+
+/* Physical address of something in the image (text, data or bss). */
+static inline uint64_t image_virt_to_maddr(const void *p)
+{
+	return (uint64_t)p - IMAGE_VIRT_OFFSET;
+}
+
+#endif

@@ -1,0 +1,26 @@
+#ifndef ARCH_X86_64_TRAPS_H
+#define ARCH_X86_64_TRAPS_H
+
+#include <stdint.h>
+
+/* Registers as entry.S saves them; offsets are used by entry.S. */
+struct cpu_regs {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error_code;
+	uint64_t rip, cs, rflags, rsp, ss;   /* the hardware frame */
+};
+
+#define VEC_TIMER    0xF0
+#define VEC_IPI_WAKE 0xF1
+#define VEC_IPI_PING 0xF2
+#define VEC_IPI_PONG 0xF3
+#define VEC_SPURIOUS 0xFF
+
+typedef void (*irq_handler_t)(struct cpu_regs *regs);
+
+void traps_init(void);                           /* build the IDT (once, on the boot CPU) */
+void traps_load(void);                           /* load it on this CPU */
+void irq_register(unsigned vector, irq_handler_t fn);
+
+#endif

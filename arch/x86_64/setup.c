@@ -1,0 +1,213 @@
+/*
+ * boot_main: from the 64-bit entry to a running machine.
+ *
+ *   console -> boot information -> command line -> page tables -> CPU tables
+ *   -> TSC -> ACPI -> memory (frame allocator, heap) -> local APIC and timer
+ *   -> the other CPUs -> banner -> self-tests, benchmarks -> stop.
+ *
+ * Until domains exist (issue 5) the image runs what the command line asks
+ * for (vireo.selftest=..., vireo.bench) and then stops with EXIT_OK.
+ */
+#include <arch/apic.h>
+#include <arch/bootinfo.h>
+#include <arch/cpu.h>
+#include <arch/image_bench.h>
+#include <arch/layout.h>
+#include <arch/machine_image.h>
+#include <arch/paging.h>
+#include <arch/percpu.h>
+#include <arch/serial.h>
+#include <arch/traps.h>
+#include <core/acpi.h>
+#include <core/cmdline.h>
+#include <mm/frame_alloc.h>
+#include <mm/memmap.h>
+#include <vireo/printk.h>
+
+#define VIREO_VERSION "0.1"
+
+static struct boot_info bootinfo;
+static struct boot_options opts;
+static struct acpi_info acpi;
+static struct memmap usable;
+static uint64_t ram_bytes;        /* RAM the memory map reports */
+
+extern const uint64_t image_phys_range[2];   /* boot.S: [start, end) of the image in RAM */
+
+NORETURN void boot_main(uint32_t magic, uint32_t info);
+
+/* QEMU's -kernel and GRUB put the image's file name first on a Multiboot command line. */
+static const char *skip_image_name(const char *s)
+{
+	const char *p = s;
+	bool path = false;
+	while (*p && *p != ' ') {
+		if (*p == '/' || *p == '=')
+			path = *p == '/';
+		p++;
+	}
+	if (!path && !(p - s > 4 && __builtin_memcmp(p - 4, ".elf", 4) == 0))
+		return s;
+	while (*p == ' ')
+		p++;
+	return p;
+}
+
+static bool under_qemu(void)
+{
+	struct cpuid_regs r = cpuid(0x40000000, 0);
+	char sig[13];
+	__builtin_memcpy(sig, &r.b, 4);
+	__builtin_memcpy(sig + 4, &r.c, 4);
+	__builtin_memcpy(sig + 8, &r.d, 4);
+	sig[12] = 0;
+	return !__builtin_memcmp(sig, "TCGTCGTCGTCG", 12) || !__builtin_memcmp(sig, "KVMKVMKVM\0\0\0", 12);
+}
+
+/*
+ * The legacy 8259 PICs: the BIOS leaves IRQ 0 on vector 8, where it would
+ * look like a double fault. Move them to vectors 0x20-0x2F, then mask them
+ * all; Vireo takes interrupts through the local APIC only.
+ */
+static void pic_disable(void)
+{
+	outb(0x20, 0x11); outb(0xA0, 0x11);       /* ICW1: init, ICW4 follows */
+	outb(0x21, 0x20); outb(0xA1, 0x28);       /* ICW2: vector bases */
+	outb(0x21, 0x04); outb(0xA1, 0x02);       /* ICW3: cascade on IRQ 2 */
+	outb(0x21, 0x01); outb(0xA1, 0x01);       /* ICW4: 8086 mode */
+	outb(0x21, 0xFF); outb(0xA1, 0xFF);       /* mask everything */
+}
+
+/* RAM from the memory map, minus low memory, the image, the modules and firmware. */
+static void memory_init(void)
+{
+	uint64_t top = 0;
+	for (unsigned i = 0; i < bootinfo.nr_mmap; i++) {
+		const struct boot_mmap_entry *e = &bootinfo.mmap[i];
+		if (e->type == E820_RAM && e->addr + e->len > e->addr) {
+			memmap_add(&usable, e->addr, e->addr + e->len);
+			ram_bytes += e->len;
+			if (e->addr + e->len > top)
+				top = e->addr + e->len;
+		}
+	}
+	for (unsigned i = 0; i < bootinfo.nr_mmap; i++) {
+		const struct boot_mmap_entry *e = &bootinfo.mmap[i];
+		if (e->type != E820_RAM && e->addr + e->len > e->addr)
+			memmap_remove(&usable, e->addr, e->addr + e->len);
+	}
+	memmap_remove(&usable, 0, 1ull << 20);                /* BIOS, trampoline */
+	memmap_remove(&usable, image_phys_range[0], image_phys_range[1]);
+	for (unsigned i = 0; i < bootinfo.nr_modules; i++)
+		memmap_remove(&usable, bootinfo.modules[i].start & PAGE_MASK,
+			      (bootinfo.modules[i].end + PAGE_SIZE - 1) & PAGE_MASK);
+	machine.nr_frames = top >> PAGE_SHIFT;
+	int rc = frame_alloc_init(&usable);
+	if (rc)
+		panic("memory: frame allocator refused the memory map (%d)", rc);
+}
+
+/*
+ * The AP trampoline is copied to AP_TRAMPOLINE_PHYS; a loader may have put a
+ * module there (GRUB on UEFI uses low memory). Then run on one CPU and say so.
+ */
+static bool trampoline_page_free(void)
+{
+	for (unsigned i = 0; i < bootinfo.nr_modules; i++) {
+		const struct boot_module *m = &bootinfo.modules[i];
+		if (m->start < AP_TRAMPOLINE_PHYS + PAGE_SIZE && m->end > AP_TRAMPOLINE_PHYS) {
+			printk("smp: module %u overlaps the AP start-up page at 0x%x; running on CPU 0 only\n",
+			       i, AP_TRAMPOLINE_PHYS);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void banner(const char *tsc_how)
+{
+	printk("Vireo %s: paravirtualizing x86-64 hypervisor\n", VIREO_VERSION);
+	printk("  loader      %s\n", bootinfo.loader);
+	printk("  command     %s\n", bootinfo.cmdline[0] ? bootinfo.cmdline : "(none)");
+	printk("  CPUs        %u up (%u in the MADT), local APIC in %s mode, timer %s\n",
+	       nr_cpus_online, acpi.nr_cpus, apic_is_x2apic() ? "x2APIC" : "xAPIC",
+	       apic_tsc_deadline() ? "TSC-deadline" : "one-shot");
+	printk("  memory      %llu MiB RAM, %llu MiB free for the hypervisor and domains\n",
+	       (unsigned long long)(ram_bytes >> 20),
+	       (unsigned long long)((frame_nr_free() << PAGE_SHIFT) >> 20));
+	printk("  TSC         %llu.%03llu MHz (%s)\n", (unsigned long long)(machine.tsc_khz / 1000),
+	       (unsigned long long)(machine.tsc_khz % 1000), tsc_how);
+	printk("  modules     %u\n", bootinfo.nr_modules);
+	for (unsigned i = 0; i < bootinfo.nr_modules; i++)
+		printk("    [%u] 0x%llx-0x%llx %llu KiB  args: %s\n", i,
+		       (unsigned long long)bootinfo.modules[i].start, (unsigned long long)bootinfo.modules[i].end,
+		       (unsigned long long)((bootinfo.modules[i].end - bootinfo.modules[i].start) >> 10),
+		       bootinfo.modules[i].cmdline[0] ? bootinfo.modules[i].cmdline : "(none)");
+	if (bootinfo.nr_modules_dropped)
+		printk("    %u more modules ignored (at most %u)\n", bootinfo.nr_modules_dropped, BOOT_MAX_MODULES);
+}
+
+static void selftest(const char *name)
+{
+	if (!__builtin_strcmp(name, "exception")) {
+		printk("selftest: a deliberate page fault in the hypervisor follows\n");
+		*(volatile uint64_t *)0x10 = 1;           /* unmapped: #PF, dump, panic */
+	} else if (!__builtin_strcmp(name, "panic")) {
+		panic("selftest: deliberate panic");
+	} else {
+		printk("selftest: unknown self-test '%s' (known: exception, panic)\n", name);
+	}
+}
+
+NORETURN void boot_main(uint32_t magic, uint32_t info)
+{
+	serial_init(0x3F8, 115200);
+	if (bootinfo_parse(magic, info, &bootinfo) != 0)
+		panic("boot: cannot continue without boot information");
+	if (!__builtin_strcmp(bootinfo.loader, "multiboot1") || !__builtin_strcmp(bootinfo.loader, "multiboot2"))
+		bootinfo.cmdline = skip_image_name(bootinfo.cmdline);
+	cmdline_parse(bootinfo.cmdline, &opts);
+	if (opts.com1_port != 0x3F8 || opts.com1_baud != 115200)
+		serial_init(opts.com1_port, opts.com1_baud);
+	if (under_qemu())
+		machine.debug_exit_port = 0xF4;
+
+	pic_disable();
+	paging_init(&bootinfo);
+	traps_init();
+	percpu[0].cpu_id = 0;
+	cpu_init_tables(&percpu[0]);
+
+	const char *tsc_how;
+	machine.tsc_khz = tsc_calibrate_khz(&tsc_how);
+	machine.tsc_at_boot = machine_tsc();
+
+	uint64_t rsdp = bootinfo.rsdp ? bootinfo.rsdp : acpi_find_rsdp(0xE0000, 0x100000);
+	if (!rsdp || acpi_parse(rsdp, &acpi) != 0)
+		printk("acpi: no usable tables; running on the boot CPU only\n");
+	else {
+		machine.has_s5 = acpi.has_s5;
+		machine.pm1a_cnt = (uint16_t)acpi.pm1a_cnt_port;
+		machine.pm1b_cnt = (uint16_t)acpi.pm1b_cnt_port;
+		machine.slp_typa = acpi.slp_typa;
+		machine.slp_typb = acpi.slp_typb;
+	}
+
+	memory_init();
+	apic_init_cpu();
+	percpu[0].apic_id = apic_id();
+	apic_timer_calibrate();
+	image_bench_init();
+	irq_enable();
+	if (trampoline_page_free())
+		smp_boot(&acpi, opts.max_cpus ? opts.max_cpus : MAX_CPUS);
+	paging_drop_identity();
+
+	banner(tsc_how);
+	if (opts.selftest[0])
+		selftest(opts.selftest);
+	if (opts.bench)
+		image_bench_run();
+	printk("vireo: nothing more to run (domains come with issue 5); stopping\n");
+	machine_halt(EXIT_OK);
+}

@@ -1,0 +1,166 @@
+/*
+ * CPUs: per-CPU tables (GDT with a TSS and IST stacks, IDT, GS base), AP
+ * start-up by INIT-SIPI-SIPI from the MADT's list, and machine_run_on_cpus().
+ *
+ * An AP that is up waits in hlt with interrupts on; work arrives in its
+ * mailbox and a VEC_IPI_WAKE interrupt wakes it. The check-then-hlt is done
+ * with interrupts off and "sti; hlt" (sti holds interrupts off for one more
+ * instruction), so a wake-up between the check and the hlt is not lost.
+ */
+#include <arch/apic.h>
+#include <arch/cpu.h>
+#include <arch/layout.h>
+#include <arch/paging.h>
+#include <arch/percpu.h>
+#include <arch/traps.h>
+#include <core/acpi.h>
+#include <vireo/atomic.h>
+#include <vireo/errno.h>
+#include <vireo/printk.h>
+
+struct percpu percpu[MAX_CPUS];
+unsigned nr_cpus_online = 1;
+
+static uint8_t cpu_stacks[MAX_CPUS][CPU_STACK_SIZE] ALIGNED(4096);
+static uint8_t ist_stacks[MAX_CPUS][3][IST_STACK_SIZE] ALIGNED(4096);
+
+extern char trampoline_start[], trampoline_end[], tr_cr3[], tr_stack[], tr_percpu[];
+
+void cpu_init_tables(struct percpu *pc)
+{
+	unsigned c = pc->cpu_id;
+
+	pc->self = pc;
+	pc->gdt[0] = 0;
+	pc->gdt[1] = 0x00AF9A000000FFFFull;           /* HV_CS */
+	pc->gdt[2] = 0x00CF92000000FFFFull;           /* HV_DS */
+	for (int i = 0; i < 3; i++)
+		pc->tss.ist[i] = (uint64_t)&ist_stacks[c][i][IST_STACK_SIZE];
+	pc->tss.iomap_base = sizeof(pc->tss);         /* no I/O bitmap */
+	uint64_t base = (uint64_t)&pc->tss, limit = sizeof(pc->tss) - 1;
+	pc->gdt[3] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) |
+		     (((base >> 24) & 0xFF) << 56);       /* available 64-bit TSS */
+	pc->gdt[4] = base >> 32;
+
+	struct { uint16_t limit; uint64_t base; } PACKED gdtr = { sizeof(pc->gdt) - 1, (uint64_t)pc->gdt };
+	__asm__ volatile(
+		"lgdt %0\n\t"
+		"pushq %1\n\t"
+		"leaq 1f(%%rip), %%rax\n\t"
+		"pushq %%rax\n\t"
+		"lretq\n"
+		"1:\n\t"
+		"movl %2, %%eax\n\t"
+		"movl %%eax, %%ds\n\t"
+		"movl %%eax, %%es\n\t"
+		"movl %%eax, %%ss\n\t"
+		:: "m"(gdtr), "i"(HV_CS), "i"(HV_DS) : "rax", "memory");
+	__asm__ volatile("ltr %w0" :: "r"(HV_TSS));
+	wrmsr(MSR_GS_BASE, (uint64_t)pc);
+	traps_load();
+}
+
+static void wake_handler(struct cpu_regs *regs)
+{
+	apic_eoi();
+}
+
+/* Run whatever the mailbox holds; called with interrupts off. */
+static void mailbox_run(struct percpu *pc)
+{
+	uint64_t posted = atomic_load_explicit(&pc->mailbox.posted, memory_order_acquire);
+	if (posted == atomic_load_explicit(&pc->mailbox.done, memory_order_relaxed))
+		return;
+	irq_enable();
+	pc->mailbox.fn(pc->mailbox.arg, pc->cpu_id);
+	irq_disable();
+	atomic_store_explicit(&pc->mailbox.done, posted, memory_order_release);
+}
+
+NORETURN void ap_entry64(struct percpu *pc);
+
+NORETURN void ap_entry64(struct percpu *pc)
+{
+	cpu_init_tables(pc);
+	apic_init_cpu();
+	pc->apic_id = apic_id();
+	atomic_store_explicit(&pc->online, 1, memory_order_release);
+	for (;;) {
+		irq_disable();
+		mailbox_run(pc);
+		if (atomic_load_explicit(&pc->mailbox.posted, memory_order_acquire) ==
+		    atomic_load_explicit(&pc->mailbox.done, memory_order_relaxed))
+			__asm__ volatile("sti; hlt" ::: "memory");
+	}
+}
+
+static bool start_ap(unsigned c, uint32_t apic)
+{
+	struct percpu *pc = &percpu[c];
+	uint8_t *tr = maddr_to_virt(AP_TRAMPOLINE_PHYS, PAGE_SIZE);
+
+	pc->cpu_id = c;
+	pc->apic_id = apic;
+	__builtin_memcpy(tr, trampoline_start, (size_t)(trampoline_end - trampoline_start));
+	*(uint64_t *)(tr + (tr_cr3 - trampoline_start)) = paging_root_maddr();
+	*(uint64_t *)(tr + (tr_stack - trampoline_start)) = (uint64_t)&cpu_stacks[c][CPU_STACK_SIZE];
+	*(uint64_t *)(tr + (tr_percpu - trampoline_start)) = (uint64_t)pc;
+	__asm__ volatile("mfence" ::: "memory");
+
+	apic_send_init(apic);
+	tsc_delay_us(10000);
+	for (int sipi = 0; sipi < 2; sipi++) {
+		apic_send_sipi(apic, AP_TRAMPOLINE_PHYS >> 12);
+		/* Emulators can be slow to start a CPU: wait up to 1 s per SIPI. */
+		for (int i = 0; i < 10000; i++) {
+			if (atomic_load_explicit(&pc->online, memory_order_acquire))
+				return true;
+			tsc_delay_us(100);
+		}
+	}
+	return false;
+}
+
+unsigned smp_boot(const struct acpi_info *ai, unsigned max_cpus)
+{
+	uint32_t self = apic_id();
+	unsigned next = 1;
+
+	irq_register(VEC_IPI_WAKE, wake_handler);
+	for (unsigned i = 0; ai && i < ai->nr_cpus && next < max_cpus; i++) {
+		if (!ai->cpus[i].enabled || ai->cpus[i].apic_id == self)
+			continue;
+		if (start_ap(next, ai->cpus[i].apic_id))
+			next++;
+		else
+			printk("smp: CPU with APIC id %u did not come up\n", ai->cpus[i].apic_id);
+	}
+	nr_cpus_online = next;
+	return next;
+}
+
+unsigned machine_nr_cpus(void)
+{
+	return nr_cpus_online;
+}
+
+int machine_run_on_cpus(unsigned n, void (*fn)(void *arg, unsigned cpu), void *arg)
+{
+	if (n == 0 || n > nr_cpus_online || cpu_id() != 0)
+		return -VIREO_EINVAL;
+	for (unsigned c = 1; c < n; c++) {
+		struct cpu_mailbox *mb = &percpu[c].mailbox;
+		mb->fn = fn;
+		mb->arg = arg;
+		atomic_fetch_add_explicit(&mb->posted, 1, memory_order_release);
+		apic_send_ipi(percpu[c].apic_id, VEC_IPI_WAKE);
+	}
+	fn(arg, 0);
+	for (unsigned c = 1; c < n; c++) {
+		struct cpu_mailbox *mb = &percpu[c].mailbox;
+		while (atomic_load_explicit(&mb->done, memory_order_acquire) !=
+		       atomic_load_explicit(&mb->posted, memory_order_relaxed))
+			cpu_relax();
+	}
+	return 0;
+}
