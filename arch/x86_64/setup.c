@@ -152,10 +152,17 @@ static void selftest(const char *name)
 	if (!__builtin_strcmp(name, "exception")) {
 		printk("selftest: a deliberate page fault in the hypervisor follows\n");
 		*(volatile uint64_t *)0x10 = 1;           /* unmapped: #PF, dump, panic */
+	} else if (!__builtin_strcmp(name, "write-text")) {
+		printk("selftest: writing to the hypervisor's own code (W^X) follows\n");
+		*(volatile uint8_t *)(uintptr_t)selftest = 0xC3;
+	} else if (!__builtin_strcmp(name, "exec-data")) {
+		static uint8_t data_ret = 0xC3;           /* "ret", in a non-executable page */
+		printk("selftest: executing the hypervisor's data (W^X) follows\n");
+		((void (*)(void))(uintptr_t)&data_ret)();
 	} else if (!__builtin_strcmp(name, "panic")) {
 		panic("selftest: deliberate panic");
 	} else {
-		printk("selftest: unknown self-test '%s' (known: exception, panic)\n", name);
+		printk("selftest: unknown self-test '%s' (known: exception, write-text, exec-data, panic)\n", name);
 	}
 }
 
