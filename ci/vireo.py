@@ -15,6 +15,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "out")
+FUZZ_SMOKE_SECONDS = 15   # per target in ./vireo test; ./vireo fuzz runs longer
 
 
 def say(msg):
@@ -184,6 +185,26 @@ def boot_suites():
     ]
 
 
+def fuzz_target_names():
+    """Every tests/fuzz_NAME.c is a libFuzzer target, built as out/fuzz/fuzz_NAME."""
+    return sorted(f[len("fuzz_"):-2] for f in os.listdir(os.path.join(ROOT, "tests"))
+                  if f.startswith("fuzz_") and f.endswith(".c"))
+
+
+def fuzz_argv(name, seconds):
+    """libFuzzer on its own corpus in out/ (seeded from tests/fuzz_corpus/NAME when present)."""
+    corpus = os.path.join(OUT, "fuzz-corpus", name)
+    os.makedirs(corpus, exist_ok=True)
+    seeds = os.path.join(ROOT, "tests", "fuzz_corpus", name)
+    argv = [os.path.join(OUT, "fuzz", f"fuzz_{name}"), f"-max_total_time={seconds}",
+            "-close_fd_mask=2", "-print_final_stats=1",
+            f"-artifact_prefix={os.path.join(OUT, 'fuzz-crashes', name)}/", corpus]
+    os.makedirs(os.path.join(OUT, "fuzz-crashes", name), exist_ok=True)
+    if os.path.isdir(seeds):
+        argv.append(seeds)
+    return argv
+
+
 def unit_test_names():
     """Every tests/test_NAME.c is a hosted test program, built in each variant."""
     names = [f[len("test_"):-2] for f in os.listdir(os.path.join(ROOT, "tests"))
@@ -204,6 +225,9 @@ def all_suites():
             kind = "stress" if t.endswith("_stress") else "unit"
             unit = t.removesuffix("_stress")
             suites.append(Suite(f"{kind}/{v}/{unit}", wrap + [f"out/{v}/tests/test_{t}"], env=env))
+    for name in fuzz_target_names():
+        suites.append(Suite(f"fuzz/{name}", fuzz_argv(name, FUZZ_SMOKE_SECONDS),
+                            timeout=FUZZ_SMOKE_SECONDS + 120))
     suites.append(Suite("bench/smoke", ["out/plain/bench/vireo-bench", "--benchmark_min_time=0.01"]))
     suites.append(Suite("perfgate", ["ci/perfgate"]))
     suites.append(Suite("perfgate/selftest", ["ci/perfgate", "--selftest"]))
@@ -239,6 +263,29 @@ def cmd_test(args):
             say("      " + "\n      ".join(tail))
     say(f"{passed} passed, {failed} failed")
     return 0 if failed == 0 else 1
+
+
+# ---- fuzz ---------------------------------------------------------------------
+
+def cmd_fuzz(args):
+    known = fuzz_target_names()
+    names = args.target or known
+    for n in names:
+        if n not in known:
+            fail(f"no fuzz target '{n}' (known: {', '.join(known)})")
+    if not setup_and_build(["fuzzers"]):
+        fail("build failed", 1)
+    failed = 0
+    for n in names:
+        say(f"vireo fuzz: {n} for {args.seconds} s (corpus out/fuzz-corpus/{n}, "
+            f"findings out/fuzz-crashes/{n}/)")
+        r = subprocess.run(fuzz_argv(n, args.seconds), cwd=ROOT)
+        if r.returncode != 0:
+            failed += 1
+            say(f"vireo fuzz: {n} FOUND A PROBLEM (exit {r.returncode}); reproduce with "
+                f"out/fuzz/fuzz_{n} out/fuzz-crashes/{n}/<file>")
+    say(f"{len(names) - failed} passed, {failed} failed")
+    return 1 if failed else 0
 
 
 # ---- bench --------------------------------------------------------------------
@@ -541,6 +588,14 @@ def main():
     p.add_argument("--min-time", type=float, default=0.2, metavar="S",
                    help="minimum seconds per repetition (default 0.2)")
     p.set_defaults(fn=cmd_bench)
+
+    p = sub.add_parser("fuzz", help="run the libFuzzer targets for longer than ./vireo test does",
+                       description="Run each libFuzzer target (tests/fuzz_*.c) for SECONDS on its "
+                                   "corpus in out/fuzz-corpus/; a finding is saved in "
+                                   "out/fuzz-crashes/ and makes the exit status 1.")
+    p.add_argument("target", nargs="*", metavar="TARGET", help="targets to run (default: all)")
+    p.add_argument("--seconds", type=int, default=300, metavar="S", help="per target (default 300)")
+    p.set_defaults(fn=cmd_fuzz)
 
     p = sub.add_parser("run", help="boot CONFIG (default configs/demo.cfg) under QEMU",
                        description="Set up, build, and boot the image with CONFIG under QEMU's "
