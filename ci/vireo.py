@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -61,6 +62,8 @@ class Suite:
             out = (e.stdout or b"").decode(errors="replace") + (e.stderr or b"").decode(errors="replace")
             out += f"\n[timed out after {self.timeout}s]\n"
             ok = False
+        except OSError as e:
+            out, ok = f"cannot run {self.argv[0]}: {e.strerror} (is it in the build graph?)\n", False
         with open(log_path, "w") as f:
             f.write(out)
         return ok, out, time.monotonic() - t0
@@ -76,6 +79,8 @@ class CliSuite(Suite):
         (["run", "/nonexistent.cfg"], 2, "/nonexistent.cfg: cannot read"),
         (["run", "tests/configs/domain.cfg"], 2, "domain.cfg:3: 'kernel': domains are not available yet"),
         (["run", "tests/configs/badkey.cfg"], 2, "badkey.cfg:2: unknown key 'colour'"),
+        (["image", "tests/configs/badcmdline.cfg", "-o", "/tmp/vireo-never.iso"], 2,
+         "badcmdline.cfg:1: 'hypervisor_cmdline' may hold only"),
         (["--help"], 0, "./vireo test"),
         (["test", "--help"], 0, "FILTER"),
         (["run", "--help"], 0, "exit status is Vireo's"),
@@ -88,7 +93,8 @@ class CliSuite(Suite):
     def run(self, log_path):
         t0, lines, ok = time.monotonic(), [], True
         for args, status, needle in self.CASES:
-            r = subprocess.run([os.path.join(ROOT, "vireo"), *args], capture_output=True, text=True)
+            r = subprocess.run([os.path.join(ROOT, "vireo"), *args], capture_output=True, text=True,
+                               cwd=ROOT)
             good = r.returncode == status and needle in (r.stdout + r.stderr)
             ok &= good
             lines.append(f"{'ok  ' if good else 'FAIL'} ./vireo {' '.join(args)}: exit {r.returncode} "
@@ -113,9 +119,13 @@ class BootSuite(Suite):
         if self.iso:
             iso = os.path.join(OUT, "test-iso", "vireo.iso")
             os.makedirs(os.path.dirname(iso), exist_ok=True)
-            if not os.path.exists(iso) or os.path.getmtime(iso) < os.path.getmtime(
-                    os.path.join(OUT, "image", "vireo.elf")):
+            try:
                 make_iso(read_config(self.iso), self.iso, iso)
+            except SystemExit:
+                out = "making the ISO failed (see the message above)\n"
+                with open(log_path, "w") as f:
+                    f.write(out)
+                return False, out, time.monotonic() - t0
             argv = qemu_argv(iso=iso, uefi=self.uefi, **self.qemu)
         else:
             q = dict(self.qemu)
@@ -449,6 +459,9 @@ def read_config(path):
             if not val.isdigit() or not 1 <= int(val) <= 64:
                 fail(f"{path}:{n}: 'cpus' must be a number from 1 to 64, got {val!r}")
             val = int(val)
+        if key == "hypervisor_cmdline" and not re.fullmatch(r"[A-Za-z0-9_.,=:/+ -]*", val):
+            fail(f"{path}:{n}: 'hypervisor_cmdline' may hold only letters, digits, spaces and "
+                 f"_.,=:/+- (it goes into a GRUB script), got {val!r}")
         if key == "machine_memory" and not re.fullmatch(r"\d+[MG]", val):
             fail(f"{path}:{n}: 'machine_memory' must look like 512M or 4G, got {val!r}")
         cfg[key] = val
@@ -486,25 +499,35 @@ def qemu_argv(kernel=None, iso=None, cmdline="", cpus=2, memory="1G", modules=()
 
 
 def run_qemu(argv, timeout=None, echo=True):
-    """Run QEMU; returns (Vireo status or None, output)."""
+    """Run QEMU; returns (Vireo status or None, output, QEMU's exit code).
+
+    The console is read on a thread of its own, so the timeout holds even when
+    the machine hangs without printing anything."""
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             errors="replace")
     out = []
-    try:
-        t0 = time.monotonic()
+
+    def pump():
         for line in proc.stdout:
             out.append(line)
             if echo:
                 sys.stdout.write(line)
                 sys.stdout.flush()
-            if timeout and time.monotonic() - t0 > timeout:
-                proc.kill()
-                out.append(f"\n[vireo: killed after {timeout}s]\n")
-                break
-        proc.wait(timeout=10)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        reader.join(timeout=5)
+        out.append(f"\n[vireo: QEMU killed after {timeout}s]\n")
+        return None, "".join(out), proc.returncode
     except KeyboardInterrupt:
         proc.kill()
         raise
+    reader.join(timeout=5)
     return QEMU_STATUS.get(proc.returncode), "".join(out), proc.returncode
 
 
@@ -515,6 +538,9 @@ def cmd_run(args):
     cpus = args.smp or cfg["cpus"]
     memory = args.memory or cfg["machine_memory"]
     cmdline = " ".join(x for x in (cfg["hypervisor_cmdline"], args.append or "") if x)
+    if re.search(r"[ ,]", os.path.abspath(args.config)):
+        fail(f"{args.config}: QEMU's -initrd cannot take a path with a space or a comma; "
+             "move the configuration")
     argv = qemu_argv(kernel=os.path.join(OUT, "image", "vireo.elf"), cmdline=cmdline, cpus=cpus,
                      memory=memory, modules=[f"{os.path.abspath(args.config)} vireo-config"])
     say(f"vireo run: {os.path.relpath(args.config, ROOT) if args.config.startswith(ROOT) else args.config}"

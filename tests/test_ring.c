@@ -228,6 +228,9 @@ static void ring_notify_producer_holdoff(void)
 	CHECK(ring_consume_notify_spsc(&r.c, 1));          /* 8 free: notify */
 	CHECK(!ring_consume_notify_spsc(&r.c, 4));         /* already told */
 	CHECK_EQ(ring_arm_producer_spsc(&r.p, 1), 12);     /* space is there: do not wait */
+	CHECK_EQ(ring_arm_producer_spsc(&r.p, 0), -VIREO_EINVAL);   /* an event that never fires */
+	CHECK_EQ(ring_arm_producer_spsc(&r.p, 17), -VIREO_EINVAL);  /* more than the ring holds */
+	CHECK_EQ(r.p.s.err, 0);                            /* a bad argument does not break the ring */
 }
 
 /* A consumer facing hostile producer indices refuses them and stays refused. */

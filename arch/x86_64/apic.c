@@ -73,16 +73,27 @@ void apic_eoi(void)
 	apic_write(APIC_EOI, 0);
 }
 
+/*
+ * Send through the ICR with interrupts off: in xAPIC mode it is two writes,
+ * and a handler that sends an IPI in between would retarget ours. The x2APIC
+ * ICR write is not serialising, so a fence first makes the stores the IPI
+ * announces (a mailbox, say) visible before it arrives (Intel SDM 10.12.3).
+ */
 static void apic_icr(uint32_t dest, uint32_t low)
 {
+	uint64_t flags = read_rflags();
+	irq_disable();
 	if (x2apic) {
+		__asm__ volatile("mfence; lfence" ::: "memory");
 		wrmsr(0x830, ((uint64_t)dest << 32) | low);
-		return;
+	} else {
+		apic_write(APIC_ICR_HI, dest << 24);
+		apic_write(APIC_ICR_LO, low);
+		for (int i = 0; i < 1000000 && (apic_read(APIC_ICR_LO) & (1u << 12)); i++)
+			cpu_relax();
 	}
-	apic_write(APIC_ICR_HI, dest << 24);
-	apic_write(APIC_ICR_LO, low);
-	for (int i = 0; i < 1000000 && (apic_read(APIC_ICR_LO) & (1u << 12)); i++)
-		cpu_relax();
+	if (flags & (1u << 9))
+		irq_enable();
 }
 
 void apic_send_ipi(uint32_t dest, unsigned vector)
@@ -111,7 +122,8 @@ void apic_timer_at(uint64_t deadline)
 	}
 	uint64_t now = machine_tsc();
 	uint64_t delta_tsc = deadline > now ? deadline - now : 1;
-	uint64_t ticks = delta_tsc * apic_ticks_per_ms / tsc_khz;
+	uint64_t ticks = delta_tsc > UINT64_MAX / (apic_ticks_per_ms + 1)
+		? UINT64_MAX : delta_tsc * apic_ticks_per_ms / tsc_khz;
 	apic_write(APIC_TMR_DIV, 0x3);                           /* divide by 16 */
 	apic_write(APIC_LVT_TMR, VEC_TIMER);                     /* one-shot */
 	apic_write(APIC_TMR_INIT, ticks ? (uint32_t)(ticks > 0xFFFFFFFF ? 0xFFFFFFFF : ticks) : 1);

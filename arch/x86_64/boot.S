@@ -150,8 +150,8 @@ start32:
 	jnc 1f
 	or $(1 << 11), %eax
 1:	wrmsr
-	mov %cr0, %eax
-	or $((1 << 31) | (1 << 16) | 1), %eax    /* PG, WP, PE */
+	/* CR0 whole (a loader leaves the other bits undefined): PG WP NE ET MP PE, caches on. */
+	mov $0x80010033, %eax
 	mov %eax, %cr0
 
 	lgdt boot_gdt_desc
@@ -207,7 +207,11 @@ boot_gdt_desc:
 start64:
 	movabs $(boot_stack + BOOT_STACK_SIZE), %rsp
 	xor %ebp, %ebp
-	/* Reload the GDT through its virtual alias before the identity map goes. */
+	/*
+	 * Reload the GDT through its image alias: valid until paging_init()
+	 * switches tables (no segment is loaded in between), after which
+	 * cpu_init_tables() installs the per-CPU GDT.
+	 */
 	movabs $boot_gdt_desc_high, %rax
 	lgdt (%rax)
 	movabs $boot_magic, %rax

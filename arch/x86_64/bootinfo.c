@@ -71,8 +71,14 @@ static void add_module(struct boot_info *bi, uint64_t start, uint64_t end, const
 
 static void add_mmap(struct boot_info *bi, uint64_t addr, uint64_t len, uint32_t type)
 {
-	if (bi->nr_mmap < BOOT_MAX_MMAP && len)
-		bi->mmap[bi->nr_mmap++] = (struct boot_mmap_entry){ addr, len, type };
+	if (!len)
+		return;
+	if (bi->nr_mmap == BOOT_MAX_MMAP) {
+		if (bi->nr_mmap_dropped++ == 0)
+			printk("boot: more than %u memory-map entries; the rest are ignored\n", BOOT_MAX_MMAP);
+		return;
+	}
+	bi->mmap[bi->nr_mmap++] = (struct boot_mmap_entry){ addr, len, type };
 }
 
 /* ---- Multiboot 1 ---------------------------------------------------------- */
@@ -146,6 +152,8 @@ static int parse_mb2(uint32_t info_maddr, struct boot_info *bi)
 			break;
 		case 3: { /* module */
 			uint32_t ms, me;
+			if (size < 16)
+				break;
 			__builtin_memcpy(&ms, t + 8, 4);
 			__builtin_memcpy(&me, t + 12, 4);
 			add_module(bi, ms, me, size > 16 ? copy_str(at + 16) : "");
@@ -201,10 +209,16 @@ static int parse_pvh(uint32_t info_maddr, struct boot_info *bi)
 	bi->cmdline = copy_str(si->cmdline_paddr);
 	bi->rsdp = si->rsdp_paddr;
 	const struct pvh_module *mods = low_ptr(si->modlist_paddr, (uint64_t)si->nr_modules * sizeof(*mods));
+	if (si->nr_modules && !mods)
+		printk("boot: PVH module list at 0x%llx is above 4 GiB; modules ignored\n",
+		       (unsigned long long)si->modlist_paddr);
 	for (uint32_t i = 0; mods && i < si->nr_modules; i++)
 		add_module(bi, mods[i].paddr, mods[i].paddr + mods[i].size, copy_str(mods[i].cmdline_paddr));
 	if (si->version >= 1) {
 		const struct pvh_memmap *mm = low_ptr(si->memmap_paddr, (uint64_t)si->memmap_entries * sizeof(*mm));
+		if (si->memmap_entries && !mm)
+			printk("boot: PVH memory map at 0x%llx is above 4 GiB; ignored\n",
+			       (unsigned long long)si->memmap_paddr);
 		for (uint32_t i = 0; mm && i < si->memmap_entries; i++)
 			add_mmap(bi, mm[i].addr, mm[i].size, mm[i].type);
 	}

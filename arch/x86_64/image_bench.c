@@ -68,12 +68,15 @@ static void ring_producer_side(struct ring_run *r)
 			n = ref_ring_push(&ref, want, seq);
 		} else {
 			int got = ring_reserve_spsc(&r->prod, want, &first);
-			n = got > 0 ? (uint32_t)got : 0;
-			uint64_t *run = ring_prod_slot(&r->prod, first);
-			for (uint32_t k = 0; k < n; k++)
-				run[k] = seq + k;
-			if (n)
+			if (got < 0)
+				break;                    /* cannot happen with a sane peer */
+			n = (uint32_t)got;
+			if (n) {
+				uint64_t *run = ring_prod_slot(&r->prod, first);
+				for (uint32_t k = 0; k < n; k++)
+					run[k] = seq + k;
 				ring_publish_spsc(&r->prod, n);
+			}
 		}
 		if (!n)
 			cpu_relax();
@@ -99,12 +102,15 @@ static void ring_consumer_side(struct ring_run *r)
 			n = ref_ring_pop(&ref, r->batch, &sum);
 		} else {
 			int got = ring_peek_spsc(&r->cons, r->batch, &first);
-			n = got > 0 ? (uint32_t)got : 0;
-			const uint64_t *run = ring_cons_slot(&r->cons, first);
-			for (uint32_t k = 0; k < n; k++)
-				sum += run[k];
-			if (n)
+			if (got < 0)
+				break;
+			n = (uint32_t)got;
+			if (n) {
+				const uint64_t *run = ring_cons_slot(&r->cons, first);
+				for (uint32_t k = 0; k < n; k++)
+					sum += run[k];
 				ring_consume_spsc(&r->cons, n);
+			}
 		}
 		if (!n)
 			cpu_relax();

@@ -64,9 +64,13 @@ static void acpi_poweroff(void)
 {
 	if (!machine.has_s5 || !machine.pm1a_cnt)
 		return;
-	outw(machine.pm1a_cnt, (uint16_t)(((machine.slp_typa & 7) << 10) | (1u << 13)));
-	if (machine.pm1b_cnt)
-		outw(machine.pm1b_cnt, (uint16_t)(((machine.slp_typb & 7) << 10) | (1u << 13)));
+	/* Keep the other PM1 control bits (SCI_EN among them); set SLP_TYP and SLP_EN. */
+	uint16_t a = inw(machine.pm1a_cnt) & ~(7u << 10);
+	outw(machine.pm1a_cnt, (uint16_t)(a | ((machine.slp_typa & 7u) << 10) | (1u << 13)));
+	if (machine.pm1b_cnt) {
+		uint16_t b = inw(machine.pm1b_cnt) & ~(7u << 10);
+		outw(machine.pm1b_cnt, (uint16_t)(b | ((machine.slp_typb & 7u) << 10) | (1u << 13)));
+	}
 	tsc_delay_us(100000);
 }
 

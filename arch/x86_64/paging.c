@@ -21,6 +21,7 @@ static uint64_t pt_pool[PT_POOL_PAGES][512] ALIGNED(4096);
 static unsigned pt_used;
 static uint64_t *root;
 static uint64_t directmap_limit;   /* machine addresses below this are in the direct map */
+static uint64_t pte_nx;            /* PTE_NX when EFER.NXE is on (boot.S sets it iff CPUID has NX) */
 
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
 extern char __data_start[], __image_end[];
@@ -65,7 +66,7 @@ static bool range_has_ram(const struct boot_info *bi, uint64_t start, uint64_t e
 
 static void map_direct(const struct boot_info *bi, uint64_t top, bool gb_pages)
 {
-	uint64_t base_flags = PTE_P | PTE_W | PTE_G | PTE_NX;
+	uint64_t base_flags = PTE_P | PTE_W | PTE_G | pte_nx;
 	uint64_t at = 0;
 
 	while (at < top) {
@@ -78,7 +79,7 @@ static void map_direct(const struct boot_info *bi, uint64_t top, bool gb_pages)
 			at += 1ull << 30;
 			continue;
 		}
-		if (pt_used >= PT_POOL_PAGES - 1) {
+		if (pt_used >= PT_POOL_PAGES) {
 			printk("paging: only %llu MiB of %llu MiB mapped (no 1 GiB pages)\n",
 			       (unsigned long long)(at >> 20), (unsigned long long)(top >> 20));
 			break;
@@ -102,27 +103,30 @@ void paging_init(const struct boot_info *bi)
 	top = (top + (1ull << 30) - 1) & ~((1ull << 30) - 1);
 	if (top > DIRECTMAP_END - DIRECTMAP_BASE)
 		top = DIRECTMAP_END - DIRECTMAP_BASE;
-	bool gb_pages = cpuid(0x80000001, 0).d & (1u << 26);
+	struct cpuid_regs ext = cpuid(0x80000001, 0);
+	bool gb_pages = ext.d & (1u << 26);
+	pte_nx = (ext.d & (1u << 20)) ? PTE_NX : 0;
 
 	root = pt_alloc();
+
+	/*
+	 * Identity map of the first 2 MiB, executable, for the AP trampoline
+	 * (it turns paging on while running at its physical address). Built
+	 * first, so the direct map cannot use up the pool before it.
+	 */
+	uint64_t *pdpt = next_level(root, 0);
+	uint64_t *pd = next_level(pdpt, 0);
+	pd[0] = 0 | PTE_P | PTE_W | PTE_PS;
 
 	/* The image, W^X, 4 KiB pages. */
 	for (uint64_t va = (uint64_t)__text_start; va < (uint64_t)__text_end; va += PAGE_SIZE)
 		map_image_page(va, PTE_P | PTE_G);
 	for (uint64_t va = (uint64_t)__rodata_start; va < (uint64_t)__rodata_end; va += PAGE_SIZE)
-		map_image_page(va, PTE_P | PTE_G | PTE_NX);
+		map_image_page(va, PTE_P | PTE_G | pte_nx);
 	for (uint64_t va = (uint64_t)__data_start; va < (uint64_t)__image_end; va += PAGE_SIZE)
-		map_image_page(va, PTE_P | PTE_W | PTE_G | PTE_NX);
+		map_image_page(va, PTE_P | PTE_W | PTE_G | pte_nx);
 
 	map_direct(bi, top, gb_pages);
-
-	/*
-	 * Identity map of the first 2 MiB, executable, for the AP trampoline
-	 * (it turns paging on while running at its physical address).
-	 */
-	uint64_t *pdpt = next_level(root, 0);
-	uint64_t *pd = next_level(pdpt, 0);
-	pd[0] = 0 | PTE_P | PTE_W | PTE_PS;
 
 	write_cr3(image_virt_to_maddr(root));
 }
@@ -131,6 +135,11 @@ void paging_drop_identity(void)
 {
 	root[0] = 0;
 	write_cr3(read_cr3());
+}
+
+uint64_t paging_directmap_limit(void)
+{
+	return directmap_limit;
 }
 
 uint64_t paging_root_maddr(void)

@@ -101,6 +101,13 @@ static void memory_init(void)
 	for (unsigned i = 0; i < bootinfo.nr_modules; i++)
 		memmap_remove(&usable, bootinfo.modules[i].start & PAGE_MASK,
 			      (bootinfo.modules[i].end + PAGE_SIZE - 1) & PAGE_MASK);
+	uint64_t mapped = paging_directmap_limit();
+	if (top > mapped) {
+		printk("memory: RAM above %llu MiB is not in the direct map; not used\n",
+		       (unsigned long long)(mapped >> 20));
+		memmap_remove(&usable, mapped, UINT64_MAX);
+		top = mapped;
+	}
 	machine.nr_frames = top >> PAGE_SHIFT;
 	int rc = frame_alloc_init(&usable);
 	if (rc)
@@ -113,6 +120,18 @@ static void memory_init(void)
  */
 static bool trampoline_page_free(void)
 {
+	bool ram = false;
+	for (unsigned i = 0; i < bootinfo.nr_mmap; i++) {
+		const struct boot_mmap_entry *e = &bootinfo.mmap[i];
+		if (e->type == E820_RAM && e->addr <= AP_TRAMPOLINE_PHYS &&
+		    e->addr + e->len >= AP_TRAMPOLINE_PHYS + PAGE_SIZE)
+			ram = true;
+	}
+	if (!ram) {
+		printk("smp: the AP start-up page at 0x%x is not RAM; running on CPU 0 only\n",
+		       AP_TRAMPOLINE_PHYS);
+		return false;
+	}
 	for (unsigned i = 0; i < bootinfo.nr_modules; i++) {
 		const struct boot_module *m = &bootinfo.modules[i];
 		if (m->start < AP_TRAMPOLINE_PHYS + PAGE_SIZE && m->end > AP_TRAMPOLINE_PHYS) {
@@ -209,6 +228,7 @@ NORETURN void boot_main(uint32_t magic, uint32_t info)
 	if (trampoline_page_free())
 		smp_boot(&acpi, opts.max_cpus ? opts.max_cpus : MAX_CPUS);
 	paging_drop_identity();
+	smp_flush_all_tlbs();
 
 	banner(tsc_how);
 	if (opts.selftest[0])

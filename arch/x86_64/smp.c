@@ -103,7 +103,9 @@ static bool start_ap(unsigned c, uint32_t apic)
 	pc->apic_id = apic;
 	__builtin_memcpy(tr, trampoline_start, (size_t)(trampoline_end - trampoline_start));
 	*(uint64_t *)(tr + (tr_cr3 - trampoline_start)) = paging_root_maddr();
-	*(uint64_t *)(tr + (tr_stack - trampoline_start)) = (uint64_t)&cpu_stacks[c][CPU_STACK_SIZE];
+	/* The AP enters ap_entry64 by jmp: leave the slot a call would have pushed. */
+	*(uint64_t *)&cpu_stacks[c][CPU_STACK_SIZE - 8] = 0;
+	*(uint64_t *)(tr + (tr_stack - trampoline_start)) = (uint64_t)&cpu_stacks[c][CPU_STACK_SIZE - 8];
 	*(uint64_t *)(tr + (tr_percpu - trampoline_start)) = (uint64_t)pc;
 	__asm__ volatile("mfence" ::: "memory");
 
@@ -118,7 +120,19 @@ static bool start_ap(unsigned c, uint32_t apic)
 			tsc_delay_us(100);
 		}
 	}
+	/*
+	 * Too slow: park it with INIT (back to wait-for-SIPI) so it can never
+	 * run on this slot's stack later, then forget a late "online".
+	 */
+	apic_send_init(apic);
+	tsc_delay_us(10000);
+	atomic_store_explicit(&pc->online, 0, memory_order_relaxed);
 	return false;
+}
+
+static void reload_cr3(void *arg, unsigned cpu)
+{
+	write_cr3(read_cr3());
 }
 
 unsigned smp_boot(const struct acpi_info *ai, unsigned max_cpus)
@@ -126,6 +140,8 @@ unsigned smp_boot(const struct acpi_info *ai, unsigned max_cpus)
 	uint32_t self = apic_id();
 	unsigned next = 1;
 
+	if (max_cpus > MAX_CPUS)
+		max_cpus = MAX_CPUS;
 	irq_register(VEC_IPI_WAKE, wake_handler);
 	for (unsigned i = 0; ai && i < ai->nr_cpus && next < max_cpus; i++) {
 		if (!ai->cpus[i].enabled || ai->cpus[i].apic_id == self)
@@ -137,6 +153,11 @@ unsigned smp_boot(const struct acpi_info *ai, unsigned max_cpus)
 	}
 	nr_cpus_online = next;
 	return next;
+}
+
+void smp_flush_all_tlbs(void)
+{
+	machine_run_on_cpus(nr_cpus_online, reload_cr3, NULL);
 }
 
 unsigned machine_nr_cpus(void)

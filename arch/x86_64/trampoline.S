@@ -45,8 +45,8 @@ tr_start32:
 	jnc 1f
 	or $(1 << 11), %eax                      /* NXE: the tables use NX */
 1:	wrmsr
-	mov %cr0, %eax
-	or $((1 << 31) | (1 << 16)), %eax        /* PG, WP */
+	/* CR0 whole: after INIT it has CD and NW set (caches off). PG WP NE ET MP PE. */
+	mov $0x80010033, %eax
 	mov %eax, %cr0
 	ljmp $0x18, $TR(tr_start64)
 
@@ -56,7 +56,7 @@ tr_start64:
 	mov %eax, %ds
 	mov %eax, %es
 	mov %eax, %ss
-	mov TR(tr_stack), %rsp
+	mov TR(tr_stack), %rsp                   /* top - 8: as if called */
 	mov TR(tr_percpu), %rdi
 	movabs $ap_entry64, %rax
 	jmp *%rax

@@ -7,6 +7,7 @@
  * NMI, #DF and #MC run on IST stacks of their own, so they are reported even
  * when the stack is what broke.
  */
+#include <arch/apic.h>
 #include <arch/cpu.h>
 #include <arch/layout.h>
 #include <arch/machine.h>
@@ -124,6 +125,9 @@ void trap_dispatch(struct cpu_regs *regs)
 	}
 	if (v >= 32) {
 		printk("traps: unexpected interrupt vector %u on CPU %u, ignored\n", v, cpu_id());
+		/* Acknowledge it, or its in-service bit blocks every lower-priority vector. */
+		if (v != VEC_SPURIOUS)
+			apic_eoi();
 		return;
 	}
 	dump(regs);

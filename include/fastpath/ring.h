@@ -160,7 +160,8 @@ static ALWAYS_INLINE bool ring_publish_notify_spsc(struct ring_producer *p, uint
 /*
  * Producer about to wait for space: ask to be notified once at least need
  * slots are free, then look once more. Returns the number of free slots
- * (>= need: do not wait), or -VIREO_EIO.
+ * (>= need: do not wait), -VIREO_EINVAL for need outside 1 .. nr_slots, or
+ * -VIREO_EIO.
  */
 static inline int ring_arm_producer_spsc(struct ring_producer *p, uint32_t need)
 {
@@ -168,6 +169,8 @@ static inline int ring_arm_producer_spsc(struct ring_producer *p, uint32_t need)
 
 	if (unlikely(s->err))
 		return s->err;
+	if (unlikely(need == 0 || need > ring_nr_slots(s)))
+		return -VIREO_EINVAL;
 	store_seq_cst(&s->sh->cons_event, s->mine - ring_nr_slots(s) + need);
 	uint32_t cons = load_seq_cst(&s->sh->cons);
 	if (unlikely(s->mine - cons > ring_nr_slots(s)))

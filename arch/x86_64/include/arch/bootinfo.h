@@ -35,6 +35,7 @@ struct boot_info {
 	unsigned nr_modules_dropped;  /* more than BOOT_MAX_MODULES */
 	struct boot_module modules[BOOT_MAX_MODULES];
 	unsigned nr_mmap;
+	unsigned nr_mmap_dropped;     /* more than BOOT_MAX_MMAP */
 	struct boot_mmap_entry mmap[BOOT_MAX_MMAP];
 	uint64_t rsdp;                /* ACPI RSDP from the loader, 0 when not given */
 };

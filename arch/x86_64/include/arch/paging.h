@@ -28,6 +28,9 @@
 void paging_init(const struct boot_info *bi);
 void paging_drop_identity(void);
 
+/* Machine addresses below this are in the direct map (RAM above it cannot be used). */
+uint64_t paging_directmap_limit(void);
+
 /* Machine address of the current top-level table (for APs). */
 uint64_t paging_root_maddr(void);
 

@@ -55,6 +55,9 @@ struct acpi_info;
 /* Start the CPUs the MADT lists (at most max_cpus in all); returns how many are up. */
 unsigned smp_boot(const struct acpi_info *ai, unsigned max_cpus);
 
+/* Reload CR3 on every CPU (after a change to the hypervisor's own mappings). */
+void smp_flush_all_tlbs(void);
+
 /* Load this CPU's GDT, TSS and IDT, and point GS at its struct percpu. */
 void cpu_init_tables(struct percpu *pc);
 
