@@ -160,6 +160,8 @@ def boot_suites():
                   must=banner + [r"CPUs +1 up", r"memory +12\d MiB RAM"], must_not=clean),
         BootSuite("boot/multiboot1-4cpu-4G", cpus=4, memory="4G",
                   must=banner + [r"CPUs +4 up", r"memory +40\d\d MiB RAM"], must_not=clean),
+        BootSuite("boot/cpu-without-nx-and-1g-pages", cpu="max,-nx,-pdpe1gb", cpus=2, memory="256M",
+                  must=banner + [r"CPUs +2 up"], must_not=clean),
         BootSuite("boot/pvh-2cpu", image="vireo-pvh.elf", cpus=2, memory="512M",
                   must=banner + [r"loader +pvh", r"CPUs +2 up"], must_not=clean),
         BootSuite("boot/modules-and-args", cpus=2, memory="512M", cmdline="console=com1",
@@ -481,8 +483,8 @@ def qemu_version():
 
 
 def qemu_argv(kernel=None, iso=None, cmdline="", cpus=2, memory="1G", modules=(), uefi=False,
-              accel="tcg"):
-    argv = [qemu_binary(), "-accel", accel, "-cpu", "max" if accel == "tcg" else "host",
+              accel="tcg", cpu=None):
+    argv = [qemu_binary(), "-accel", accel, "-cpu", cpu or ("max" if accel == "tcg" else "host"),
             "-smp", str(cpus), "-m", memory,
             "-display", "none", "-vga", "none", "-no-reboot", "-serial", "stdio", "-monitor", "none",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
