@@ -327,11 +327,11 @@ def cmd_bench(args):
         data = json.load(f)
     print_ring_table(data)
     if not args.hosted_only:
-        image_bench(args)
+        image_bench(args, data)
     return 0
 
 
-def image_bench(args):
+def image_bench(args, hosted=None):
     """The in-image benchmarks, under TCG and (where it exists) KVM: JSON lines from the console."""
     if not setup_and_build(["image"]):
         fail("image build failed", 1)
@@ -370,14 +370,24 @@ def image_bench(args):
     for n in names:
         say(f"{n:<22}" + "".join(f"{columns[a][n]['ns_per_item']:>14.2f}" if n in columns[a] else f"{'-':>14}"
                                  for a in columns))
-    for a, col in columns.items():
-        ratios = []
-        for bsz in (1, 8, 32, 256):
+    print_ring_ratios(hosted, columns)
+
+
+def print_ring_ratios(hosted, columns):
+    """Vireo's ring as a ratio of the reference ring, one column per machine."""
+    def ratio(v, r):
+        return f"{r / v:.2f}x" if v and r else "-"
+    say("\nring, Vireo / reference throughput, each measured in one run on one machine:")
+    say(f"{'batch':>5}  {'hosted':>8}" + "".join(f"  {'emu/' + a:>9}" for a in columns))
+    hmed = medians(hosted) if hosted else {}
+    for bsz in (1, 8, 32, 256):
+        hv = hmed.get(f"ring/vireo/{bsz}/real_time", {}).get("real_time")
+        hr = hmed.get(f"ring/reference/{bsz}/real_time", {}).get("real_time")
+        row = f"{bsz:>5}  {ratio(hv, hr):>8}"
+        for col in columns.values():
             v, r = col.get(f"ring/vireo/{bsz}"), col.get(f"ring/reference/{bsz}")
-            if v and r and v["ns_per_item"]:
-                ratios.append(f"{bsz}: {r['ns_per_item'] / v['ns_per_item']:.2f}x")
-        if ratios:
-            say(f"ring, Vireo / reference throughput on emu/{a}: " + ", ".join(ratios))
+            row += f"  {ratio(v and v['ns_per_item'], r and r['ns_per_item']):>9}"
+        say(row)
 
 
 def medians(data):
