@@ -58,7 +58,7 @@ _Static_assert(__builtin_offsetof(struct vireo_ring_shared, cons_event) == 68, "
  * Number of slots of slot_size bytes that an area of area_bytes holds: the
  * largest power of two that fits after the header; 0 when none fits.
  */
-static inline uint32_t vireo_ring_nr_slots(uint64_t area_bytes, uint32_t slot_size)
+static inline __attribute__((unused)) uint32_t vireo_ring_nr_slots(uint64_t area_bytes, uint32_t slot_size)
 {
 	if (slot_size == 0 || area_bytes < VIREO_RING_SLOTS_OFFSET + (uint64_t)slot_size)
 		return 0;
