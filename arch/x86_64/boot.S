@@ -155,7 +155,7 @@ start32:
 	mov %eax, %cr0
 
 	lgdt boot_gdt_desc
-	ljmp $HV_CS, $start64_low
+	ljmp $BOOT_CS, $start64_low
 
 no_long_mode:
 	mov $no_lm_msg, %esi
@@ -170,7 +170,7 @@ no_long_mode:
 
 	.code64
 start64_low:
-	mov $HV_DS, %eax
+	mov $BOOT_DS, %eax
 	mov %eax, %ds
 	mov %eax, %es
 	mov %eax, %ss
@@ -191,8 +191,8 @@ no_lm_msg:	.asciz "vireo: this CPU has no long mode (x86-64); stopping\r\n"
 	.align 16
 boot_gdt:
 	.quad 0
-	.quad 0x00AF9A000000FFFF                 /* HV_CS: 64-bit code, DPL 0 */
-	.quad 0x00CF92000000FFFF                 /* HV_DS: data, DPL 0 */
+	.quad 0x00AF9A000000FFFF                 /* BOOT_CS: 64-bit code, DPL 0 */
+	.quad 0x00CF92000000FFFF                 /* BOOT_DS: data, DPL 0 */
 boot_gdt_end:
 	.align 4
 	.short 0

@@ -32,7 +32,10 @@ trap_stub_\v:
 
 trap_common:
 	cld
-	pushq %rax
+	testb $3, 24(%rsp)               /* the interrupted CS: from a guest (ring 3)? */
+	jz 1f
+	swapgs                           /* GS base: the guest's -> this CPU's struct percpu */
+1:	pushq %rax
 	pushq %rbx
 	pushq %rcx
 	pushq %rdx
@@ -54,6 +57,13 @@ trap_common:
 	mov %rsp, %rbp
 	call trap_dispatch
 	add $16, %rsp
+
+/*
+ * Return to the context whose struct cpu_regs is at %rsp: the hypervisor
+ * itself, or a guest (CS with RPL 3, then GS is swapped back to the guest's).
+ */
+	.globl trap_return
+trap_return:
 	popq %r15
 	popq %r14
 	popq %r13
@@ -70,7 +80,108 @@ trap_common:
 	popq %rbx
 	popq %rax
 	add $16, %rsp                    /* vector, error code */
-	iretq
+	testb $3, 8(%rsp)                /* returning to a guest? */
+	jz 1f
+	swapgs
+1:	iretq
+
+/*
+ * SYSCALL from a guest: a hypercall when the guest kernel makes it. The CPU
+ * put the guest's RIP in RCX and RFLAGS in R11 and masked IF (SFMASK); build
+ * the same struct cpu_regs an interrupt from ring 3 would, on this CPU's
+ * hypervisor stack, and leave through trap_return.
+ */
+	.globl syscall_entry
+syscall_entry:
+	swapgs
+	movq %rsp, %gs:24                /* percpu.guest_rsp */
+	movq %gs:16, %rsp                /* percpu.stack_top */
+	pushq $0xe02b                    /* FLAT_RING3_SS64 */
+	pushq %gs:24
+	pushq %r11
+	pushq $0xe033                    /* FLAT_RING3_CS64 */
+	pushq %rcx
+	pushq $0                         /* error code */
+	pushq $0x100                     /* "vector" 256: a system call */
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	cld
+	mov %rsp, %rdi
+	xor %ebp, %ebp
+	call syscall_dispatch
+	jmp trap_return
+
+/* SYSCALL from 32-bit compatibility mode: no 32-bit guests; the C side crashes the domain. */
+	.globl syscall32_entry
+syscall32_entry:
+	swapgs
+	movq %rsp, %gs:24
+	movq %gs:16, %rsp
+	pushq $0xe02b
+	pushq %gs:24
+	pushq %r11
+	pushq $0xe023                    /* FLAT_RING3_CS32 */
+	pushq %rcx
+	pushq $0
+	pushq $0x101                     /* "vector" 257: a 32-bit system call */
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	cld
+	mov %rsp, %rdi
+	xor %ebp, %ebp
+	call syscall_dispatch
+	jmp trap_return
+
+/*
+ * Enter a guest for the first time: %rdi points at a struct cpu_regs placed
+ * at the top of this CPU's stack.
+ */
+	.globl guest_enter_frame
+guest_enter_frame:
+	mov %rdi, %rsp
+	jmp trap_return
+
+/*
+ * size_t guest_copy_raw(void *dst, const void *src, size_t n): copy n bytes
+ * where one side is guest memory; returns how many were NOT copied. A fault
+ * on the copy instruction resumes at guest_copy_fixup (see traps.c).
+ */
+	.globl guest_copy_raw, guest_copy_insn, guest_copy_fixup
+guest_copy_raw:
+	mov %rdx, %rcx
+guest_copy_insn:
+	rep movsb
+	xor %eax, %eax
+	ret
+guest_copy_fixup:
+	mov %rcx, %rax
+	ret
 
 	.section .rodata
 	.align 8

@@ -20,6 +20,7 @@
 #include <arch/traps.h>
 #include <core/acpi.h>
 #include <core/cmdline.h>
+#include <core/domain.h>
 #include <mm/frame_alloc.h>
 #include <mm/memmap.h>
 #include <vireo/printk.h>
@@ -166,6 +167,30 @@ static void banner(const char *tsc_how)
 		printk("    %u more modules ignored (at most %u)\n", bootinfo.nr_modules_dropped, BOOT_MAX_MODULES);
 }
 
+/*
+ * With no configuration, the first module that is not a configuration is
+ * the initial, privileged domain, as on Xen (dom0_mem= sets its memory).
+ * Configurations (modules whose command line says vireo-config) are not
+ * read by the image yet.
+ */
+static void start_domains(void)
+{
+	uint64_t mem = opts.dom0_mem_bytes ? opts.dom0_mem_bytes : (64ull << 20);
+	for (unsigned i = 0; i < bootinfo.nr_modules; i++) {
+		const struct boot_module *m = &bootinfo.modules[i];
+		if (!__builtin_memcmp(m->cmdline, "vireo-config", 12))
+			continue;
+		const void *image = maddr_to_virt(m->start, m->end - m->start);
+		if (!image) {
+			printk("domain 0: module %u is not in mapped memory; not started\n", i);
+			return;
+		}
+		if (domain_build(0, image, m->end - m->start, m->cmdline, mem, true) == 0)
+			domains_run();
+		return;
+	}
+}
+
 static void selftest(const char *name)
 {
 	if (!__builtin_strcmp(name, "exception")) {
@@ -200,8 +225,12 @@ NORETURN void boot_main(uint32_t magic, uint32_t info)
 
 	pic_disable();
 	paging_init(&bootinfo);
+	/* SMEP: the hypervisor never runs code from a page a guest can reach. */
+	if (cpuid(7, 0).b & (1u << 7))
+		write_cr4(read_cr4() | (1u << 20));
 	traps_init();
 	percpu[0].cpu_id = 0;
+	percpu[0].gdt = boot_cpu_gdt_pages();
 	cpu_init_tables(&percpu[0]);
 
 	const char *tsc_how;
@@ -235,6 +264,7 @@ NORETURN void boot_main(uint32_t magic, uint32_t info)
 		selftest(opts.selftest);
 	if (opts.bench)
 		image_bench_run();
-	printk("vireo: nothing more to run (domains come with issue 5); stopping\n");
+	start_domains();
+	printk("vireo: no domain to run; stopping\n");
 	machine_halt(EXIT_OK);
 }

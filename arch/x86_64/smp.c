@@ -14,6 +14,8 @@
 #include <arch/percpu.h>
 #include <arch/traps.h>
 #include <core/acpi.h>
+#include <mm/frame_alloc.h>
+#include <public/arch-x86_64.h>
 #include <vireo/atomic.h>
 #include <vireo/errno.h>
 #include <vireo/printk.h>
@@ -22,6 +24,9 @@ struct percpu percpu[MAX_CPUS];
 unsigned nr_cpus_online = 1;
 
 static uint8_t cpu_stacks[MAX_CPUS][CPU_STACK_SIZE] ALIGNED(4096);
+/* The boot CPU's GDT: it is loaded before there is a frame allocator. */
+static uint64_t boot_cpu_gdt[GDT_PAGES * 512] ALIGNED(4096);
+extern uint8_t boot_stack[];
 static uint8_t ist_stacks[MAX_CPUS][3][IST_STACK_SIZE] ALIGNED(4096);
 
 extern char trampoline_start[], trampoline_end[], tr_cr3[], tr_stack[], tr_percpu[];
@@ -30,19 +35,29 @@ void cpu_init_tables(struct percpu *pc)
 {
 	unsigned c = pc->cpu_id;
 
+	uint64_t *gdt = pc->gdt;
+
 	pc->self = pc;
-	pc->gdt[0] = 0;
-	pc->gdt[1] = 0x00AF9A000000FFFFull;           /* HV_CS */
-	pc->gdt[2] = 0x00CF92000000FFFFull;           /* HV_DS */
+	pc->stack_top = c == 0 ? (uint64_t)&boot_stack[BOOT_STACK_SIZE]
+			       : (uint64_t)&cpu_stacks[c][CPU_STACK_SIZE];
 	for (int i = 0; i < 3; i++)
 		pc->tss.ist[i] = (uint64_t)&ist_stacks[c][i][IST_STACK_SIZE];
+	pc->tss.rsp[0] = pc->stack_top;               /* ring 3 -> 0 lands here */
 	pc->tss.iomap_base = sizeof(pc->tss);         /* no I/O bitmap */
-	uint64_t base = (uint64_t)&pc->tss, limit = sizeof(pc->tss) - 1;
-	pc->gdt[3] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) |
-		     (((base >> 24) & 0xFF) << 56);       /* available 64-bit TSS */
-	pc->gdt[4] = base >> 32;
 
-	struct { uint16_t limit; uint64_t base; } PACKED gdtr = { sizeof(pc->gdt) - 1, (uint64_t)pc->gdt };
+	gdt[HV_CS >> 3]   = 0x00AF9A000000FFFFull;    /* 64-bit code, DPL 0 */
+	gdt[HV_DS >> 3]   = 0x00CF92000000FFFFull;    /* data, DPL 0 */
+	gdt[HV_CS32 >> 3] = 0x00CF9A000000FFFFull;    /* 32-bit code, DPL 0 */
+	gdt[FLAT_RING3_CS32 >> 3] = 0x00CFFA000000FFFFull;   /* 32-bit code, DPL 3 */
+	gdt[FLAT_RING3_DS32 >> 3] = 0x00CFF2000000FFFFull;   /* data, DPL 3 */
+	gdt[FLAT_RING3_CS64 >> 3] = 0x00AFFA000000FFFFull;   /* 64-bit code, DPL 3 */
+	uint64_t base = (uint64_t)&pc->tss, limit = sizeof(pc->tss) - 1;
+	gdt[HV_TSS >> 3] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) | (0x89ull << 40) |
+			   (((base >> 24) & 0xFF) << 56);     /* available 64-bit TSS */
+	gdt[(HV_TSS >> 3) + 1] = base >> 32;
+
+	struct { uint16_t limit; uint64_t base; } PACKED gdtr = {
+		GDT_LIMIT_ENTRIES * 8 - 1, (uint64_t)gdt };
 	__asm__ volatile(
 		"lgdt %0\n\t"
 		"pushq %1\n\t"
@@ -58,6 +73,25 @@ void cpu_init_tables(struct percpu *pc)
 	__asm__ volatile("ltr %w0" :: "r"(HV_TSS));
 	wrmsr(MSR_GS_BASE, (uint64_t)pc);
 	traps_load();
+	syscall_init_cpu();
+}
+
+uint64_t *boot_cpu_gdt_pages(void)
+{
+	return boot_cpu_gdt;
+}
+
+/* GDT pages for CPU c: static for the boot CPU, from the frame allocator for the others. */
+static uint64_t *gdt_for_cpu(unsigned c)
+{
+	if (c == 0)
+		return boot_cpu_gdt;
+	mfn_t mfn = frame_alloc(4);                   /* 16 pages */
+	if (mfn == INVALID_MFN)
+		return NULL;
+	uint64_t *gdt = mfn_to_virt(mfn);
+	__builtin_memset(gdt, 0, GDT_PAGES * PAGE_SIZE);
+	return gdt;
 }
 
 static void wake_handler(struct cpu_regs *regs)
@@ -81,6 +115,8 @@ NORETURN void ap_entry64(struct percpu *pc);
 
 NORETURN void ap_entry64(struct percpu *pc)
 {
+	if (cpuid(7, 0).b & (1u << 7))
+		write_cr4(read_cr4() | (1u << 20));      /* SMEP, as on the boot CPU */
 	cpu_init_tables(pc);
 	apic_init_cpu();
 	pc->apic_id = apic_id();
@@ -101,6 +137,10 @@ static bool start_ap(unsigned c, uint32_t apic)
 
 	pc->cpu_id = c;
 	pc->apic_id = apic;
+	if (!pc->gdt && !(pc->gdt = gdt_for_cpu(c))) {
+		printk("smp: no memory for CPU %u's GDT\n", c);
+		return false;
+	}
 	__builtin_memcpy(tr, trampoline_start, (size_t)(trampoline_end - trampoline_start));
 	*(uint64_t *)(tr + (tr_cr3 - trampoline_start)) = paging_root_maddr();
 	/* The AP enters ap_entry64 by jmp: leave the slot a call would have pushed. */

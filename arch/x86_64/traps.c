@@ -13,6 +13,7 @@
 #include <arch/machine.h>
 #include <arch/percpu.h>
 #include <arch/traps.h>
+#include <core/domain.h>
 #include <vireo/printk.h>
 
 struct idt_gate {
@@ -123,6 +124,13 @@ void trap_dispatch(struct cpu_regs *regs)
 		handlers[v](regs);
 		return;
 	}
+	if (v < 32 && (regs->cs & 3)) {
+		/* A guest's fault: until trap tables exist (set_trap_table), the domain crashes. */
+		guest_fault(v, regs->rip, regs->error_code, v == 14 ? read_cr2() : 0);
+		return;
+	}
+	if (v == 14 && guest_copy_fault_fixup(regs))
+		return;                    /* a copy to or from guest memory hit an unmapped page */
 	if (v >= 32) {
 		printk("traps: unexpected interrupt vector %u on CPU %u, ignored\n", v, cpu_id());
 		/* Acknowledge it, or its in-service bit blocks every lower-priority vector. */

@@ -80,6 +80,27 @@ uint64_t machine_now_ns(void);
 /* TSC frequency in kHz (measured or reported by CPUID). */
 uint64_t machine_tsc_khz(void);
 
+/* ---- guests ---------------------------------------------------------------- */
+
+/*
+ * Copy between the hypervisor and the address space of the guest running on
+ * this CPU (during a hypercall). Only guest addresses are accepted (never the
+ * hypervisor's range); a page that is not mapped ends the copy. 0, or
+ * -VIREO_EFAULT with the destination possibly partly written.
+ */
+int copy_from_guest(void *dst, uint64_t guest_va, size_t len);
+int copy_to_guest(uint64_t guest_va, const void *src, size_t len);
+
+/* Fill the hypervisor's slots of a new guest top-level page table. */
+void machine_guest_root_init(uint64_t *root);
+
+/* The first entry into a guest vCPU: registers and page-table root. */
+struct guest_entry {
+	uint64_t rip, rsp, rsi;
+	maddr_t root_maddr;
+};
+NORETURN void machine_enter_guest(const struct guest_entry *e);
+
 /* ---- console and stopping ------------------------------------------------ */
 
 /* Write bytes to the machine console (serial line on metal, stderr on hosted). */

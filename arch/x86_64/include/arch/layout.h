@@ -28,8 +28,6 @@
 #define IMAGE_VIRT_OFFSET  _UL(0xFFFF82D080000000)
 #define DIRECTMAP_BASE     _UL(0xFFFF830000000000)
 #define DIRECTMAP_END      _UL(0xFFFF880000000000)
-#define HYPERVISOR_VIRT_START _UL(0xFFFF800000000000)
-#define HYPERVISOR_VIRT_END   _UL(0xFFFF880000000000)
 
 /* Boot page tables: PML4 slots of the image and the direct map. */
 #define IMAGE_PML4_SLOT    261   /* (IMAGE_VIRT_OFFSET >> 39) & 511 */
@@ -37,11 +35,25 @@
 #define IMAGE_PD_SLOT      0     /* (IMAGE_VIRT_OFFSET >> 21) & 511 */
 #define DIRECTMAP_PML4_SLOT 262  /* (DIRECTMAP_BASE >> 39) & 511 */
 
-/* Hypervisor selectors in the boot and per-CPU GDTs. */
-#define HV_CS   0x08
-#define HV_DS   0x10
-#define HV_TSS  0x18             /* 16-byte system descriptor: slots 3 and 4 */
-#define GDT_ENTRIES 5
+/* Selectors of the boot GDTs (boot.S, trampoline.S), used until cpu_init_tables(). */
+#define BOOT_CS 0x08
+#define BOOT_DS 0x10
+
+/*
+ * The per-CPU GDT has Xen's layout: 16 pages, the first 14 for a guest's
+ * own descriptors (set_gdt), the last two for the hypervisor from
+ * FIRST_RESERVED_GDT_ENTRY (7168, selector 0xe000) on. The guest selectors
+ * there (FLAT_RING3_CS32 0xe023, DS 0xe02b, CS64 0xe033) are ABI facts; the
+ * hypervisor's are Xen's too, so the SYSCALL/SYSRET selector arithmetic in
+ * STAR works out as on Xen.
+ */
+#define GDT_PAGES          16
+#define GDT_RESERVED_FIRST 7168
+#define HV_CS   0xe008
+#define HV_DS   0xe010
+#define HV_CS32 0xe018
+#define HV_TSS  0xe040           /* 16-byte system descriptor */
+#define GDT_LIMIT_ENTRIES 7180   /* through the LDT slot at 0xe050 */
 
 #define BOOT_STACK_SIZE 16384
 #define CPU_STACK_SIZE  16384

@@ -35,8 +35,10 @@ struct percpu {
 	struct percpu *self;          /* offset 0: PERCPU_OFF_SELF */
 	unsigned cpu_id;              /* offset 8: PERCPU_OFF_CPU_ID */
 	uint32_t apic_id;
+	uint64_t stack_top;           /* offset 16: this CPU's hypervisor stack (syscall entry) */
+	uint64_t guest_rsp;           /* offset 24: scratch for the guest's RSP at syscall entry */
 	_Atomic int online;
-	uint64_t gdt[GDT_ENTRIES] ALIGNED(16);
+	uint64_t *gdt;                /* GDT_PAGES pages, Xen's layout (arch/layout.h) */
 	struct tss64 tss ALIGNED(16);
 	struct cpu_mailbox mailbox ALIGNED(64);
 	uint64_t nr_interrupts;
@@ -46,6 +48,8 @@ struct percpu {
 };
 
 compile_assert(__builtin_offsetof(struct percpu, cpu_id) == 8, "cpu_id() reads %gs:8");
+compile_assert(__builtin_offsetof(struct percpu, stack_top) == 16, "entry.S reads %gs:16");
+compile_assert(__builtin_offsetof(struct percpu, guest_rsp) == 24, "entry.S uses %gs:24");
 
 extern struct percpu percpu[MAX_CPUS];
 extern unsigned nr_cpus_online;
@@ -60,5 +64,9 @@ void smp_flush_all_tlbs(void);
 
 /* Load this CPU's GDT, TSS and IDT, and point GS at its struct percpu. */
 void cpu_init_tables(struct percpu *pc);
+uint64_t *boot_cpu_gdt_pages(void);
+
+/* SYSCALL/SYSRET set-up for this CPU (arch/x86_64/syscall.c). */
+void syscall_init_cpu(void);
 
 #endif

@@ -23,4 +23,8 @@ void traps_init(void);                           /* build the IDT (once, on the 
 void traps_load(void);                           /* load it on this CPU */
 void irq_register(unsigned vector, irq_handler_t fn);
 
+/* A page fault on a guest copy: move to the copy's fixup and return true. */
+#include <stdbool.h>
+bool guest_copy_fault_fixup(struct cpu_regs *regs);
+
 #endif

@@ -1,0 +1,384 @@
+/*
+ * The PV domain builder and domain lifetime (include/core/domain.h).
+ *
+ * Start-of-day layout, as Xen's PV builder makes it (xen/arch/x86/pv/dom0_build.c),
+ * in the guest's virtual address space from v_start = VIRT_BASE, where guest
+ * pfn n is at v_start + n pages:
+ *
+ *   [vkern_start, vkern_end)       the kernel's loaded segments
+ *   [vphysmap_start, ..)           the P2M list: nr_pages machine frame numbers
+ *   [vstartinfo_start, ..)         start_info (one page)
+ *   [vpt_start, vpt_end)           bootstrap page tables: L4, then L3s, L2s, L1s
+ *   [vstack_start, vstack_end)     the boot stack (RSP starts at its end)
+ *   ... up to v_end                slack: a 4 MiB boundary, at least 512 KiB away
+ *
+ * The bootstrap tables map [v_start, v_end) to the domain's own frames,
+ * user-accessible (the guest kernel runs in ring 3), and map their own
+ * frames read-only: a PV guest never writes a live page table directly.
+ */
+#include <core/domain.h>
+#include <mm/frame_alloc.h>
+#include <mm/heap.h>
+#include <public/sched.h>
+#include <public/version.h>
+#include <public/xen.h>
+#include <vireo/errno.h>
+#include <vireo/printk.h>
+
+#define PT_P  0x001ull
+#define PT_W  0x002ull
+#define PT_U  0x004ull
+#define PT_A  0x020ull
+#define PT_ADDR 0x000FFFFFFFFFF000ull
+
+#define MB(x) ((uint64_t)(x) << 20)
+
+static struct domain domains[MAX_DOMAINS];
+
+static uint64_t round_up(uint64_t x, uint64_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+/* Page-table pages needed to map [start, end): one L4, and L3/L2/L1 per 512G/1G/2M touched. */
+static uint64_t pt_pages_for(uint64_t start, uint64_t end)
+{
+	uint64_t n = 1;
+	for (int shift = 39; shift >= 21; shift -= 9)
+		n += ((end - 1) >> shift) - (start >> shift) + 1;
+	return n;
+}
+
+int domain_layout(const struct elf_guest *g, uint64_t nr_pages, struct dom_layout *l)
+{
+	*l = (struct dom_layout){ .v_start = g->virt_base };
+	l->vkern_start = g->virt_kstart & ~(PAGE_SIZE - 1);
+	l->vkern_end = round_up(g->virt_kend, PAGE_SIZE);
+	l->vphysmap_start = l->vkern_end;
+	l->vphysmap_end = l->vphysmap_start + round_up(nr_pages * 8, PAGE_SIZE);
+	l->vstartinfo_start = l->vphysmap_end;
+	l->vstartinfo_end = l->vstartinfo_start + PAGE_SIZE;
+	l->vpt_start = l->vstartinfo_end;
+
+	/* The tables must map themselves too: grow until the count is stable. */
+	for (uint64_t nr_pt = 1; ; nr_pt++) {
+		l->vpt_end = l->vpt_start + nr_pt * PAGE_SIZE;
+		l->vstack_start = l->vpt_end;
+		l->vstack_end = l->vstack_start + PAGE_SIZE;
+		l->v_end = round_up(l->vstack_end + (512u << 10), MB(4));
+		if (l->v_end < l->vstack_end || nr_pt > 4096)
+			return -VIREO_ENOMEM;
+		if (pt_pages_for(l->v_start, l->v_end) <= nr_pt) {
+			l->nr_pt_frames = nr_pt;
+			break;
+		}
+	}
+	if ((l->v_end - l->v_start) >> PAGE_SHIFT > nr_pages)
+		return -VIREO_ENOMEM;
+	return 0;
+}
+
+/* ---- building ------------------------------------------------------------- */
+
+struct builder {
+	struct domain *d;
+	const struct dom_layout *l;
+	uint64_t next_pt;            /* next free page-table page (guest virtual) */
+};
+
+static void *guest_page(struct domain *d, uint64_t va, uint64_t v_start)
+{
+	uint64_t pfn = (va - v_start) >> PAGE_SHIFT;
+	if (va < v_start || pfn >= d->nr_pages)
+		return NULL;
+	return mfn_to_virt(d->p2m[pfn]);
+}
+
+static void *elf_dest(uint64_t vaddr, size_t len, void *ctx)
+{
+	struct domain *d = ctx;
+	uint8_t *page = guest_page(d, vaddr, d->layout.v_start);
+	if (!page || (vaddr & (PAGE_SIZE - 1)) + len > PAGE_SIZE)
+		return NULL;
+	return page + (vaddr & (PAGE_SIZE - 1));
+}
+
+static uint64_t pte_for(struct builder *b, uint64_t va, uint64_t flags)
+{
+	uint64_t pfn = (va - b->l->v_start) >> PAGE_SHIFT;
+	return ((uint64_t)b->d->p2m[pfn] << PAGE_SHIFT) | flags;
+}
+
+/* The table below `table` slot idx, made from the next page-table page if absent. */
+static uint64_t *pt_next(struct builder *b, uint64_t *table, unsigned idx)
+{
+	if (!(table[idx] & PT_P)) {
+		uint64_t va = b->next_pt;
+		b->next_pt += PAGE_SIZE;
+		table[idx] = pte_for(b, va, PT_P | PT_W | PT_U | PT_A);
+	}
+	return mfn_to_virt((table[idx] & PT_ADDR) >> PAGE_SHIFT);
+}
+
+static void build_page_tables(struct builder *b)
+{
+	const struct dom_layout *l = b->l;
+	uint64_t *l4 = guest_page(b->d, l->vpt_start, l->v_start);
+
+	b->next_pt = l->vpt_start + PAGE_SIZE;
+	machine_guest_root_init(l4);
+	for (uint64_t va = l->v_start; va < l->v_end; va += PAGE_SIZE) {
+		uint64_t *l3 = pt_next(b, l4, (va >> 39) & 511);
+		uint64_t *l2 = pt_next(b, l3, (va >> 30) & 511);
+		uint64_t *l1 = pt_next(b, l2, (va >> 21) & 511);
+		bool is_pt = va >= l->vpt_start && va < l->vpt_end;
+		l1[(va >> 12) & 511] = pte_for(b, va, PT_P | PT_U | PT_A | (is_pt ? 0 : PT_W));
+	}
+}
+
+static void fill_start_info(struct domain *d, const char *cmdline)
+{
+	const struct dom_layout *l = &d->layout;
+	struct start_info *si = guest_page(d, l->vstartinfo_start, l->v_start);
+	uint64_t *p2m_list;
+
+	__builtin_memcpy(si->magic, XEN_START_INFO_MAGIC, sizeof(XEN_START_INFO_MAGIC));
+	si->nr_pages = d->nr_pages;
+	si->shared_info = d->shared_info_mfn << PAGE_SHIFT;
+	si->flags = d->privileged ? (SIF_PRIVILEGED | SIF_INITDOMAIN) : 0;
+	si->pt_base = l->vpt_start;
+	si->nr_pt_frames = l->nr_pt_frames;
+	si->mfn_list = l->vphysmap_start;
+	for (size_t i = 0; cmdline && cmdline[i] && i < MAX_GUEST_CMDLINE - 1; i++)
+		si->cmd_line[i] = (int8_t)cmdline[i];
+	/* The P2M list, one page at a time (its pages need not be contiguous in RAM). */
+	for (uint64_t pfn = 0; pfn < d->nr_pages; pfn++) {
+		uint64_t va = l->vphysmap_start + pfn * 8;
+		p2m_list = guest_page(d, va & ~(PAGE_SIZE - 1), l->v_start);
+		p2m_list[(va & (PAGE_SIZE - 1)) / 8] = d->p2m[pfn];
+	}
+}
+
+static void domain_free(struct domain *d)
+{
+	for (uint64_t pfn = 0; d->p2m && pfn < d->nr_pages; pfn++)
+		if (d->p2m[pfn] != INVALID_MFN)
+			frame_free(d->p2m[pfn], 0);
+	if (d->shared_info_mfn != INVALID_MFN && d->shared_info_mfn)
+		frame_free(d->shared_info_mfn, 0);
+	xfree(d->p2m);
+	*d = (struct domain){ .state = DOMAIN_EMPTY };
+}
+
+static int domain_alloc_memory(struct domain *d, uint64_t nr_pages)
+{
+	d->nr_pages = nr_pages;
+	d->p2m = xmalloc(nr_pages * sizeof(mfn_t));
+	if (!d->p2m)
+		return -VIREO_ENOMEM;
+	for (uint64_t pfn = 0; pfn < nr_pages; pfn++)
+		d->p2m[pfn] = INVALID_MFN;
+	for (uint64_t pfn = 0; pfn < nr_pages; pfn++) {
+		mfn_t mfn = frame_alloc(0);
+		if (mfn == INVALID_MFN)
+			return -VIREO_ENOMEM;
+		__builtin_memset(mfn_to_virt(mfn), 0, PAGE_SIZE);
+		d->p2m[pfn] = mfn;
+	}
+	d->shared_info_mfn = frame_alloc(0);
+	if (d->shared_info_mfn == INVALID_MFN)
+		return -VIREO_ENOMEM;
+	struct shared_info *sh = mfn_to_virt(d->shared_info_mfn);
+	__builtin_memset(sh, 0, PAGE_SIZE);
+	sh->vcpu_info[0].evtchn_upcall_mask = 1;      /* events masked until the guest says */
+	return 0;
+}
+
+int domain_build(unsigned domid, const void *image, size_t size, const char *cmdline,
+		 uint64_t mem_bytes, bool privileged)
+{
+	struct elf_guest g;
+	struct domain *d;
+	int rc;
+
+	if (domid >= MAX_DOMAINS || domains[domid].state != DOMAIN_EMPTY)
+		return -VIREO_EINVAL;
+	d = &domains[domid];
+	uint64_t nr_pages = mem_bytes >> PAGE_SHIFT;
+	rc = elf_parse(image, size, mem_bytes / 2, &g);
+	if (rc) {
+		printk("domain %u: kernel image refused (%d); not started\n", domid, rc);
+		return rc;
+	}
+	*d = (struct domain){ .domid = domid, .privileged = privileged, .shared_info_mfn = INVALID_MFN };
+	rc = domain_layout(&g, nr_pages, &d->layout);
+	if (rc == 0)
+		rc = domain_alloc_memory(d, nr_pages);
+	if (rc == 0)
+		rc = elf_load(&g, image, size, elf_dest, d);
+	if (rc) {
+		printk("domain %u: cannot build (%d): %s\n", domid, rc,
+		       rc == -VIREO_ENOMEM ? "not enough memory" : "kernel does not fit its layout");
+		domain_free(d);
+		return rc;
+	}
+	struct builder b = { .d = d, .l = &d->layout };
+	build_page_tables(&b);
+	fill_start_info(d, cmdline);
+	d->entry = (struct guest_entry){
+		.rip = g.entry, .rsp = d->layout.vstack_end, .rsi = d->layout.vstartinfo_start,
+		.root_maddr = (maddr_t)d->p2m[(d->layout.vpt_start - d->layout.v_start) >> PAGE_SHIFT] << PAGE_SHIFT,
+	};
+	d->state = DOMAIN_RUNNING;
+	printk("domain %u: %s, %llu MiB, entry 0x%llx, %llu page-table frames%s\n", domid,
+	       g.guest_os[0] ? g.guest_os : "(no GUEST_OS note)", (unsigned long long)(mem_bytes >> 20),
+	       (unsigned long long)g.entry, (unsigned long long)d->layout.nr_pt_frames,
+	       privileged ? ", privileged" : "");
+	return 0;
+}
+
+/* ---- console ---------------------------------------------------------------- */
+
+/*
+ * A guest's console output is collected per domain and printed a line at a
+ * time behind "(dN) ", as Xen does, with control characters made harmless:
+ * a guest must not drive the serial terminal.
+ */
+static void console_flush(struct domain *d)
+{
+	if (d->con_len)
+		printk("(d%u) %.*s\n", d->domid, (int)d->con_len, d->con_buf);
+	d->con_len = 0;
+}
+
+static void console_put(struct domain *d, char c)
+{
+	if (c == '\n') {
+		console_flush(d);
+		return;
+	}
+	if (c == '\r')
+		return;
+	d->con_buf[d->con_len++] = (c == '\t' || (c >= 0x20 && c < 0x7F)) ? c : '?';
+	if (d->con_len == sizeof(d->con_buf))
+		console_flush(d);
+}
+
+/* ---- running and ending ----------------------------------------------------- */
+
+static struct domain *current_domain;   /* one CPU runs domains today: the boot CPU */
+
+static const char *const shutdown_names[] = {
+	"poweroff", "reboot", "suspend", "crash", "watchdog", "soft_reset",
+};
+
+/* The domain on this CPU has ended: run the next one, or stop the machine. */
+static NORETURN void domain_ended(void)
+{
+	current_domain = NULL;
+	domains_run();
+}
+
+NORETURN void domains_run(void)
+{
+	bool crashed = false;
+	for (unsigned i = 0; i < MAX_DOMAINS; i++) {
+		if (domains[i].state == DOMAIN_RUNNING) {
+			current_domain = &domains[i];
+			machine_enter_guest(&domains[i].entry);
+		}
+		crashed |= domains[i].state == DOMAIN_CRASHED;
+	}
+	printk("vireo: every domain has ended%s; stopping\n", crashed ? " (one crashed)" : "");
+	machine_halt(crashed ? 1 : 0);
+}
+
+static NORETURN void domain_shutdown(struct domain *d, unsigned reason)
+{
+	console_flush(d);
+	d->shutdown_reason = reason;
+	d->state = reason == SHUTDOWN_crash ? DOMAIN_CRASHED : DOMAIN_SHUTDOWN;
+	printk("domain %u: shut down (%s)\n", d->domid,
+	       reason <= SHUTDOWN_MAX ? shutdown_names[reason] : "unknown reason");
+	domain_ended();
+}
+
+void guest_fault(unsigned vector, uint64_t rip, uint64_t error_code, uint64_t cr2)
+{
+	struct domain *d = current_domain;
+	printk("domain %u: crashed: exception %u at rip 0x%llx, error code 0x%llx, cr2 0x%llx "
+	       "(no trap table to deliver it to)\n", d ? d->domid : 0, vector,
+	       (unsigned long long)rip, (unsigned long long)error_code, (unsigned long long)cr2);
+	if (!d)
+		panic("guest fault with no current domain");
+	console_flush(d);
+	d->state = DOMAIN_CRASHED;
+	domain_ended();
+}
+
+/* ---- hypercalls --------------------------------------------------------------- */
+
+static long do_console_io(uint64_t cmd, uint64_t count, uint64_t buf)
+{
+	char chunk[128];
+	if (cmd != CONSOLEIO_write)
+		return cmd == CONSOLEIO_read ? 0 : -VIREO_ENOSYS;
+	if (count > 16384)
+		return -VIREO_EINVAL;
+	for (uint64_t done = 0; done < count; ) {
+		size_t n = count - done < sizeof(chunk) ? (size_t)(count - done) : sizeof(chunk);
+		if (copy_from_guest(chunk, buf + done, n))
+			return -VIREO_EFAULT;
+		for (size_t i = 0; i < n; i++)
+			console_put(current_domain, chunk[i]);
+		done += n;
+	}
+	return 0;
+}
+
+static long do_xen_version(uint64_t cmd, uint64_t arg)
+{
+	switch (cmd) {
+	case XENVER_version:
+		return (4 << 16) | 17;                /* the ABI Vireo implements: Xen 4.17's */
+	case XENVER_extraversion: {
+		static const char extra[16] = "-vireo";
+		return copy_to_guest(arg, extra, sizeof(extra));
+	}
+	case XENVER_capabilities: {
+		static const char caps[1024] = "xen-3.0-x86_64";
+		return copy_to_guest(arg, caps, sizeof(caps));
+	}
+	case XENVER_pagesize:
+		return PAGE_SIZE;
+	default:
+		return -VIREO_ENOSYS;
+	}
+}
+
+static long do_sched_op(uint64_t cmd, uint64_t arg)
+{
+	struct sched_shutdown s;
+	switch (cmd) {
+	case SCHEDOP_yield:
+		return 0;                             /* one domain per CPU today */
+	case SCHEDOP_shutdown:
+		if (copy_from_guest(&s, arg, sizeof(s)))
+			return -VIREO_EFAULT;
+		if (s.reason > SHUTDOWN_MAX)
+			return -VIREO_EINVAL;
+		domain_shutdown(current_domain, s.reason);
+	default:
+		return -VIREO_ENOSYS;
+	}
+}
+
+long hypercall_dispatch(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	switch (nr) {
+	case __HYPERVISOR_console_io:  return do_console_io(a1, a2, a3);
+	case __HYPERVISOR_xen_version: return do_xen_version(a1, a2);
+	case __HYPERVISOR_sched_op:    return do_sched_op(a1, a2);
+	default:                       return -VIREO_ENOSYS;
+	}
+}

@@ -1,0 +1,122 @@
+/*
+ * hello: the first Vireo PV guest. It prints what the domain builder handed
+ * it (start_info), asks the hypervisor its version, checks two refusals
+ * every hypervisor of the Xen PV ABI must make, and shuts down.
+ *
+ *   - an unknown hypercall number returns -ENOSYS (Xen: an empty slot of
+ *     the hypercall table);
+ *   - console_io with a buffer inside the hypervisor's part of the address
+ *     space (Xen's directmap, 0xffff830000000000) returns -EFAULT: a guest
+ *     must never make the hypervisor read its own memory on its behalf.
+ *
+ * It shuts down with SHUTDOWN_crash when its command line contains "crash"
+ * (to test the crash path) or when a check failed, and with
+ * SHUTDOWN_poweroff otherwise.
+ */
+#include "guest.h"
+#include "hypercall.h"
+
+#define UNKNOWN_HYPERCALL 60
+#define HYPERVISOR_ADDR   0xffff830000000000ul
+
+static unsigned failures;
+
+static void check(const char *what, long got, long want, const char *name)
+{
+	if (got == want) {
+		console_printf("%s: %ld (%s) ok\n", what, got, name);
+	} else {
+		console_printf("%s: %ld FAIL (want %ld, %s)\n", what, got, want, name);
+		failures++;
+	}
+}
+
+static void print_start_info(const struct start_info *si, const char *cmdline)
+{
+	char magic[sizeof(si->magic) + 1];
+
+	memcpy(magic, si->magic, sizeof(si->magic));
+	magic[sizeof(si->magic)] = '\0';
+
+	console_printf("start_info at %p:\n", (const void *)si);
+	console_printf("  magic        \"%s\"\n", magic);
+	console_printf("  nr_pages     %lu (%lu KiB)\n", si->nr_pages, si->nr_pages * 4);
+	console_printf("  shared_info  0x%lx (machine address)\n", si->shared_info);
+	console_printf("  flags        0x%x\n", si->flags);
+	console_printf("  pt_base      0x%lx\n", si->pt_base);
+	console_printf("  nr_pt_frames %lu\n", si->nr_pt_frames);
+	console_printf("  mfn_list     0x%lx\n", si->mfn_list);
+	console_printf("  mod_start    0x%lx mod_len %lu\n", si->mod_start, si->mod_len);
+	console_printf("  cmd_line     \"%s\"\n", cmdline);
+
+	if (strcmp(magic, XEN_START_INFO_MAGIC)) {
+		console_printf("start_info magic: FAIL (want \"%s\")\n", XEN_START_INFO_MAGIC);
+		failures++;
+	}
+}
+
+static void print_version(void)
+{
+	struct xen_extraversion extra;
+	static struct xen_capabilities_info caps;   /* 1 KiB: not on the stack */
+	long ver = hyp_xen_version(XENVER_version, NULL);
+	long rc;
+
+	if (ver < 0) {
+		console_printf("xen_version: %ld\n", ver);
+		return;
+	}
+	memset(&extra, 0, sizeof(extra));
+	rc = hyp_xen_version(XENVER_extraversion, &extra);
+	extra.extraversion[sizeof(extra.extraversion) - 1] = '\0';
+	console_printf("xen_version: %ld.%ld%s (0x%lx)\n", ver >> 16, ver & 0xffff,
+		       rc == 0 ? extra.extraversion : "", ver);
+
+	memset(&caps, 0, sizeof(caps));
+	rc = hyp_xen_version(XENVER_capabilities, &caps);
+	caps.info[sizeof(caps.info) - 1] = '\0';
+	if (rc == 0)
+		console_printf("capabilities: \"%s\"\n", caps.info);
+	else
+		console_printf("capabilities: %ld\n", rc);
+}
+
+int guest_main(struct start_info *si)
+{
+	/* start_info is the builder's: take a bounded, terminated copy. */
+	static char cmdline[MAX_GUEST_CMDLINE + 1];
+	bool crash;
+
+	memcpy(cmdline, si->cmd_line, MAX_GUEST_CMDLINE);
+	cmdline[MAX_GUEST_CMDLINE] = '\0';
+	crash = strstr(cmdline, "crash") != NULL;
+
+	console_printf("hello from a Vireo PV guest\n");
+	print_start_info(si, cmdline);
+	print_version();
+
+	check("unknown hypercall", hypercall0(UNKNOWN_HYPERCALL), -XEN_ENOSYS, "ENOSYS");
+	check("bad pointer", hyp_console_write((const char *)HYPERVISOR_ADDR, 16), -XEN_EFAULT,
+	      "EFAULT");
+
+	/*
+	 * Attacks the hypervisor must survive by crashing only this domain:
+	 * read its memory, use an I/O port, execute a privileged instruction.
+	 */
+	if (strstr(cmdline, "attack=read-hypervisor")) {
+		console_printf("hello: reading hypervisor memory\n");
+		(void)*(volatile uint64_t *)HYPERVISOR_ADDR;
+	}
+	if (strstr(cmdline, "attack=port-io")) {
+		console_printf("hello: writing I/O port 0xf4\n");
+		__asm__ volatile("outb %%al, $0xf4" :: "a"(0));
+	}
+	if (strstr(cmdline, "attack=write-cr3")) {
+		console_printf("hello: loading CR3\n");
+		__asm__ volatile("mov %0, %%cr3" :: "r"(0ul));
+	}
+	if (failures)
+		console_printf("hello: %u check(s) failed\n", failures);
+	console_printf("hello: done\n");
+	guest_shutdown(crash || failures ? SHUTDOWN_crash : SHUTDOWN_poweroff);
+}

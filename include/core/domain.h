@@ -1,0 +1,72 @@
+/*
+ * Domains: the PV domain builder (Xen's start-of-day layout), shutdown and
+ * crash, and the hypercall dispatcher's entry point.
+ *
+ * This is the first slice of issue 5: one vCPU per domain, one domain run
+ * at a time (no scheduler yet), no trap table, no event channels. What a
+ * domain may do today: console_io, xen_version, sched_op shutdown/yield;
+ * any other hypercall is -ENOSYS; any fault crashes it.
+ */
+#ifndef CORE_DOMAIN_H
+#define CORE_DOMAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <core/elf.h>
+#include <vireo/machine.h>
+
+#define MAX_DOMAINS 8
+
+/* Where the builder puts things in the guest's virtual address space (all page aligned). */
+struct dom_layout {
+	uint64_t v_start;            /* = virt_base: guest pfn 0 */
+	uint64_t vkern_start, vkern_end;
+	uint64_t vphysmap_start, vphysmap_end;   /* the P2M list: nr_pages * 8 bytes */
+	uint64_t vstartinfo_start, vstartinfo_end;
+	uint64_t vpt_start, vpt_end;             /* bootstrap page tables */
+	uint64_t vstack_start, vstack_end;       /* boot stack */
+	uint64_t v_end;                          /* end of what the bootstrap tables map */
+	uint64_t nr_pt_frames;
+};
+
+enum domain_state { DOMAIN_EMPTY, DOMAIN_RUNNING, DOMAIN_SHUTDOWN, DOMAIN_CRASHED };
+
+struct domain {
+	unsigned domid;
+	bool privileged;
+	enum domain_state state;
+	unsigned shutdown_reason;
+	uint64_t nr_pages;
+	mfn_t *p2m;                  /* pfn -> mfn, the hypervisor's copy */
+	mfn_t shared_info_mfn;
+	struct dom_layout layout;
+	struct guest_entry entry;
+	unsigned con_len;            /* console output waiting for its newline */
+	char con_buf[160];
+};
+
+/*
+ * Compute the start-of-day layout for an image of nr_pages pages: kernel,
+ * P2M list, start_info, page tables, stack, mapped up to a 4 MiB boundary
+ * with at least 512 KiB of slack (Xen's PV builder). -VIREO_ENOMEM when it
+ * does not fit in nr_pages.
+ */
+int domain_layout(const struct elf_guest *g, uint64_t nr_pages, struct dom_layout *out);
+
+/*
+ * Build domain `domid` from an ELF image: memory, P2M, page tables,
+ * start_info, shared_info. On error nothing is left allocated and the
+ * message names the domain and the problem.
+ */
+int domain_build(unsigned domid, const void *image, size_t size, const char *cmdline,
+		 uint64_t mem_bytes, bool privileged);
+
+/* Run the domains that were built; returns never (the machine stops when all have ended). */
+NORETURN void domains_run(void);
+
+/* Called from arch code. */
+long hypercall_dispatch(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
+void guest_fault(unsigned vector, uint64_t rip, uint64_t error_code, uint64_t cr2);
+
+#endif
