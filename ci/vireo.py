@@ -151,7 +151,7 @@ class BootSuite(Suite):
 
 def boot_suites():
     banner = [r"^Vireo \S+: paravirtualizing x86-64 hypervisor", r"^  TSC +\d+\.\d+ MHz"]
-    clean = [r"PANIC", r"exception", r"did not come up"]
+    clean = [r"PANIC", r"hypervisor exception", r"did not come up"]
     demo = os.path.join(ROOT, "configs", "demo.cfg")
     hello = os.path.join(OUT, "guests", "hello.elf")
     return [
@@ -218,6 +218,20 @@ def boot_suites():
                   modules=[f"{hello} attack=write-cr3"],
                   must=[r"^domain 0: crashed: exception 13 at rip 0xffffffff8"],
                   must_not=[r"PANIC", r"hello: done"]),
+        BootSuite("boot/guest-traps", cpus=1, memory="256M", cmdline="dom0_mem=16M",
+                  modules=[os.path.join(OUT, "guests", "traps.elf")],
+                  must=[r"ud2 -> #UD +vector 6 error 0x0 ok", r"int3 -> #BP +vector 3 .* ok",
+                        r"int \$0x80 \(DPL 3 entry\) +vector 128 .* ok", r"mov to cr3 -> #GP +vector 13 .* ok",
+                        r"hypervisor read -> #PF +vector 14 error 0x5 ok", r"divide by zero -> #DE +vector 0 .* ok",
+                        r"handler in hypervisor range +-1 ok", r"old table still in force .* ok",
+                        r"non-canonical handler +-22 ok", r"table at a bad pointer +-14 ok",
+                        r"7 exceptions handled, 0 failure",
+                        r"^domain 0: shut down \(poweroff\)"],
+                  must_not=clean + [r"FAIL"]),
+        BootSuite("attack/guest-iret-forged-cs", expect_status=1, cpus=1, memory="256M",
+                  modules=[f"{os.path.join(OUT, 'guests', 'traps.elf')} attack=bad-iret"],
+                  must=[r"iret with a forged CS", r"^domain 0: crashed: exception 13"],
+                  must_not=[r"PANIC"]),
         BootSuite("boot/guest-bad-image", cpus=1, memory="256M", modules=[f"{demo} not-an-elf"],
                   must=[r"^elf: not an ELF image \(bad magic\)", r"^domain 0: kernel image refused"],
                   must_not=[r"PANIC"]),

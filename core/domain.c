@@ -307,7 +307,7 @@ void guest_fault(unsigned vector, uint64_t rip, uint64_t error_code, uint64_t cr
 {
 	struct domain *d = current_domain;
 	printk("domain %u: crashed: exception %u at rip 0x%llx, error code 0x%llx, cr2 0x%llx "
-	       "(no trap table to deliver it to)\n", d ? d->domid : 0, vector,
+	       "(no handler for it, or nowhere to deliver it)\n", d ? d->domid : 0, vector,
 	       (unsigned long long)rip, (unsigned long long)error_code, (unsigned long long)cr2);
 	if (!d)
 		panic("guest fault with no current domain");
@@ -373,9 +373,49 @@ static long do_sched_op(uint64_t cmd, uint64_t arg)
 	}
 }
 
+/*
+ * set_trap_table(struct trap_info *table): entries up to one whose address
+ * is 0 (at most 256); NULL clears the table. The whole table is read and
+ * checked before any of it takes effect: a bad entry changes nothing.
+ */
+static long do_set_trap_table(uint64_t table)
+{
+	static struct trap_info fresh[256];          /* one CPU runs domains today */
+	struct trap_info ti;
+	unsigned n;
+
+	__builtin_memset(fresh, 0, sizeof(fresh));
+	for (n = 0; table && n < 256; n++) {
+		if (copy_from_guest(&ti, table + n * sizeof(ti), sizeof(ti)))
+			return -VIREO_EFAULT;
+		if (ti.address == 0)
+			break;
+		if ((uint64_t)((int64_t)(ti.address << 16) >> 16) != ti.address)
+			return -VIREO_EINVAL;              /* iretq to it would fault in the hypervisor */
+		if (ti.address >= HYPERVISOR_VIRT_START && ti.address < HYPERVISOR_VIRT_END)
+			return -VIREO_EPERM;
+		fresh[ti.vector] = ti;
+	}
+	__builtin_memcpy(current_domain->traps, fresh, sizeof(fresh));
+	return 0;
+}
+
+const struct trap_info *domain_trap(unsigned vector)
+{
+	const struct trap_info *t = current_domain ? &current_domain->traps[vector & 255] : NULL;
+	return t && t->address ? t : NULL;
+}
+
+struct vcpu_info *domain_vcpu_info(void)
+{
+	struct shared_info *sh = mfn_to_virt(current_domain->shared_info_mfn);
+	return &sh->vcpu_info[0];
+}
+
 long hypercall_dispatch(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
 	switch (nr) {
+	case __HYPERVISOR_set_trap_table: return do_set_trap_table(a1);
 	case __HYPERVISOR_console_io:  return do_console_io(a1, a2, a3);
 	case __HYPERVISOR_xen_version: return do_xen_version(a1, a2);
 	case __HYPERVISOR_sched_op:    return do_sched_op(a1, a2);

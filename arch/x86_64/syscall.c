@@ -13,6 +13,7 @@
 #include <arch/traps.h>
 #include <core/domain.h>
 #include <public/arch-x86_64.h>
+#include <public/xen.h>
 #include <vireo/errno.h>
 #include <vireo/printk.h>
 
@@ -44,14 +45,141 @@ compile_assert(FLAT_RING3_CS32 + 16 == FLAT_RING3_CS64, "SYSRET's CS arithmetic"
 compile_assert(FLAT_RING3_CS32 + 8 == FLAT_RING3_SS64, "SYSRET's SS arithmetic");
 compile_assert(HV_CS + 8 == HV_DS, "SYSCALL's SS arithmetic");
 
+#define RFLAGS_IF  (1ull << 9)
+#define RFLAGS_TF  (1ull << 8)
+#define RFLAGS_IOPL (3ull << 12)
+#define RFLAGS_NT  (1ull << 14)
+#define RFLAGS_RF  (1ull << 16)
+#define RFLAGS_VM  (1ull << 17)
+#define RFLAGS_AC  (1ull << 18)
+
+static bool canonical(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
+
+/*
+ * The iret hypercall (Xen's x86-64 PV): the guest's RSP points at a struct
+ * iret_context. Everything in it is the guest's to choose, so it is checked
+ * before the frame is touched: only the flat guest selectors (forced to RPL
+ * 3), canonical RIP and RSP, no IOPL, VM or NT. A frame that fails crashes
+ * the domain, as a hardware iretq would fault.
+ */
+static void do_iret(struct cpu_regs *regs)
+{
+	struct iret_context ic;
+	struct vcpu_info *vi = domain_vcpu_info();
+
+	if (copy_from_guest(&ic, regs->rsp, sizeof(ic))) {
+		guest_fault(13, regs->rip, 0, 0);
+		return;
+	}
+	/* Only the low 16 bits of CS and SS count (a bounce frame keeps the event mask above). */
+	uint16_t cs = (uint16_t)(ic.cs | 3), ss = (uint16_t)(ic.ss | 3);
+	if ((cs != FLAT_RING3_CS64 && cs != FLAT_RING3_CS32) || ss != FLAT_RING3_SS64 ||
+	    !canonical(ic.rip) || !canonical(ic.rsp)) {
+		guest_fault(13, regs->rip, 0, 0);
+		return;
+	}
+	regs->rip = ic.rip;
+	regs->cs = cs;
+	regs->rflags = (ic.rflags & ~(RFLAGS_IOPL | RFLAGS_VM | RFLAGS_NT)) | RFLAGS_IF;
+	regs->rsp = ic.rsp;
+	regs->ss = ss;
+	if (!(ic.flags & VGCF_in_syscall)) {
+		regs->r11 = ic.r11;
+		regs->rcx = ic.rcx;
+	}
+	vi->evtchn_upcall_mask = !(ic.rflags & RFLAGS_IF);
+	regs->rax = ic.rax;
+}
+
 void syscall_dispatch(struct cpu_regs *regs)
 {
 	if (regs->vector != 0x100) {
 		guest_fault(6, regs->rip, 0, 0);           /* 32-bit SYSCALL: as #UD */
 		return;
 	}
+	if (regs->rax == __HYPERVISOR_iret) {
+		do_iret(regs);
+		return;
+	}
 	regs->rax = (uint64_t)hypercall_dispatch(regs->rax, regs->rdi, regs->rsi, regs->rdx,
 						 regs->r10, regs->r8);
+}
+
+static bool vector_has_error_code(unsigned v)
+{
+	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+}
+
+/*
+ * Build Xen's x86-64 bounce frame on the guest kernel stack and point the
+ * guest at its handler:  { RCX, R11, [error code], RIP, CS, RFLAGS, RSP, SS }
+ * from the lowest address, 16-byte aligned below the interrupted RSP. The
+ * saved CS carries the event mask in bits 32-39 and the saved RFLAGS.IF the
+ * virtual interrupt flag (!evtchn_upcall_mask). An interrupt-gate entry
+ * (TI_GET_IF) masks events on entry.
+ */
+static bool bounce_to_guest(struct cpu_regs *regs, unsigned vector, bool error, uint64_t error_code,
+			    uint64_t resume_rip)
+{
+	const struct trap_info *ti = domain_trap(vector);
+	struct vcpu_info *vi;
+	uint64_t frame[8];
+	unsigned n = 0;
+
+	if (!ti)
+		return false;
+	vi = domain_vcpu_info();
+	frame[n++] = regs->rcx;
+	frame[n++] = regs->r11;
+	if (error)
+		frame[n++] = error_code;
+	frame[n++] = resume_rip;
+	frame[n++] = regs->cs | ((uint64_t)vi->evtchn_upcall_mask << 32);
+	frame[n++] = (regs->rflags & ~RFLAGS_IF) | (vi->evtchn_upcall_mask ? 0 : RFLAGS_IF);
+	frame[n++] = regs->rsp;
+	frame[n++] = regs->ss;
+	uint64_t sp = ((regs->rsp & ~15ull) - n * 8) & ~15ull;
+	if (copy_to_guest(sp, frame, n * 8))
+		return false;                  /* no usable kernel stack: the caller crashes the domain */
+	if (TI_GET_IF(ti))
+		vi->evtchn_upcall_mask = 1;
+	regs->rip = ti->address;
+	regs->cs = FLAT_RING3_CS64;
+	regs->ss = FLAT_RING3_SS64;
+	regs->rsp = sp;
+	regs->rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM | RFLAGS_AC);
+	return true;
+}
+
+/*
+ * INT n through one of our DPL-0 gates arrives as #GP. The error code would
+ * say which vector, but QEMU 7.2's TCG pushes a wrong one (DESIGN.md,
+ * decision 4): decode "CD nn" at the guest's RIP instead, on any CPU.
+ */
+static bool guest_int_n(struct cpu_regs *regs)
+{
+	uint8_t insn[2];
+	if (copy_from_guest(insn, regs->rip, 2) || insn[0] != 0xCD)
+		return false;
+	const struct trap_info *ti = domain_trap(insn[1]);
+	if (!ti || TI_GET_DPL(ti) == 0)       /* guest kernel mode counts as DPL 1-3 */
+		return false;
+	return bounce_to_guest(regs, insn[1], false, 0, regs->rip + 2);
+}
+
+bool guest_exception(struct cpu_regs *regs)
+{
+	unsigned v = (unsigned)regs->vector;
+	if (v == 13 && guest_int_n(regs))
+		return true;
+	if (v == 2 || v == 8 || v == 18)
+		return false;                  /* NMI, #DF, #MC are the hypervisor's */
+	if (v == 14)
+		domain_vcpu_info()->arch.cr2 = read_cr2();
+	return bounce_to_guest(regs, v, vector_has_error_code(v), regs->error_code, regs->rip);
 }
 
 /* A guest address range: canonical, not wrapping, and clear of the hypervisor's range. */

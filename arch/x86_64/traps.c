@@ -55,6 +55,8 @@ void traps_init(void)
 	for (unsigned v = 0; v < 256; v++)
 		set_gate(v, trap_stubs[v], 0);
 	set_gate(2, trap_stubs[2], 1);         /* NMI on IST1 */
+	idt[3].type = 0xEE;                    /* int3 and into from a guest arrive as #BP/#OF */
+	idt[4].type = 0xEE;
 	set_gate(8, trap_stubs[8], 2);         /* #DF on IST2 */
 	set_gate(18, trap_stubs[18], 3);       /* #MC on IST3 */
 }
@@ -125,7 +127,9 @@ void trap_dispatch(struct cpu_regs *regs)
 		return;
 	}
 	if (v < 32 && (regs->cs & 3)) {
-		/* A guest's fault: until trap tables exist (set_trap_table), the domain crashes. */
+		/* A guest's exception: to its trap table, or the domain crashes. */
+		if (guest_exception(regs))
+			return;
 		guest_fault(v, regs->rip, regs->error_code, v == 14 ? read_cr2() : 0);
 		return;
 	}

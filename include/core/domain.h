@@ -3,9 +3,11 @@
  * crash, and the hypercall dispatcher's entry point.
  *
  * This is the first slice of issue 5: one vCPU per domain, one domain run
- * at a time (no scheduler yet), no trap table, no event channels. What a
- * domain may do today: console_io, xen_version, sched_op shutdown/yield;
- * any other hypercall is -ENOSYS; any fault crashes it.
+ * at a time (no scheduler yet), guest kernel mode only (no guest user
+ * mode), no event channels. What a domain may do today: set_trap_table and
+ * iret (exceptions are bounced to its handlers as on Xen), console_io,
+ * xen_version, sched_op shutdown/yield; any other hypercall is -ENOSYS; an
+ * exception it has no handler for crashes it.
  */
 #ifndef CORE_DOMAIN_H
 #define CORE_DOMAIN_H
@@ -14,6 +16,7 @@
 #include <stdint.h>
 
 #include <core/elf.h>
+#include <public/arch-x86_64.h>
 #include <vireo/machine.h>
 
 #define MAX_DOMAINS 8
@@ -44,6 +47,7 @@ struct domain {
 	struct guest_entry entry;
 	unsigned con_len;            /* console output waiting for its newline */
 	char con_buf[160];
+	struct trap_info traps[256]; /* set_trap_table: handler per vector, address 0 = none */
 };
 
 /*
@@ -64,6 +68,13 @@ int domain_build(unsigned domid, const void *image, size_t size, const char *cmd
 
 /* Run the domains that were built; returns never (the machine stops when all have ended). */
 NORETURN void domains_run(void);
+
+/*
+ * The handler the current domain registered for vector, or NULL. Also
+ * gives the shared vcpu_info of its vCPU 0 (event mask, CR2).
+ */
+const struct trap_info *domain_trap(unsigned vector);
+struct vcpu_info *domain_vcpu_info(void);
 
 /* Called from arch code. */
 long hypercall_dispatch(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);

@@ -27,4 +27,7 @@ void irq_register(unsigned vector, irq_handler_t fn);
 #include <stdbool.h>
 bool guest_copy_fault_fixup(struct cpu_regs *regs);
 
+/* Deliver a guest's exception to its trap-table handler; false when it has none. */
+bool guest_exception(struct cpu_regs *regs);
+
 #endif

@@ -1,0 +1,104 @@
+/*
+ * The traps guest: registers a trap table and takes, in guest kernel mode,
+ * the exceptions a PV kernel must handle, checking that each arrives at its
+ * handler with the right vector and error code and that iret brings it back:
+ * #UD (ud2), #BP (int3), INT 0x80 through a DPL-3 entry, #GP (mov to CR3),
+ * #PF (a read of the hypervisor's range), #DE (divide by zero). Then the
+ * refused cases of set_trap_table: a handler in the hypervisor's range
+ * (-EPERM, and the old table still works) and a bad table pointer (-EFAULT).
+ * "attack=bad-iret" on the command line makes an iret with a forged CS,
+ * which must crash only this domain.
+ */
+#include "guest.h"
+#include "hypercall.h"
+
+#include <public/arch-x86_64.h>
+#include <public/xen.h>
+
+struct trap_frame {
+	uint64_t vector, error, rip, cs, rflags, rsp, ss;
+};
+
+void trap_0(void), trap_3(void), trap_6(void), trap_13(void), trap_14(void), trap_128(void);
+void guest_trap(struct trap_frame *f);
+
+static volatile uint64_t resume_rip, last_vector, last_error, traps_taken;
+static unsigned failures;
+
+void guest_trap(struct trap_frame *f)
+{
+	last_vector = f->vector;
+	last_error = f->error;
+	traps_taken++;
+	f->rip = resume_rip;
+}
+
+#define TRIGGER(insn, ...) \
+	__asm__ volatile("lea 1f(%%rip), %%rax\n\tmov %%rax, %0\n\t" insn "\n1:" \
+			 : "=m"(resume_rip) : __VA_ARGS__ : "rax", "rcx", "rdx", "memory")
+
+static void expect(const char *what, uint64_t vector, long error_mask, long error_want)
+{
+	bool ok = last_vector == vector && (error_mask == 0 || (long)(last_error & error_mask) == error_want);
+	console_printf("traps: %-28s vector %lu error 0x%lx %s\n", what, (unsigned long)last_vector,
+		       (unsigned long)last_error, ok ? "ok" : "FAIL");
+	failures += !ok;
+	last_vector = ~0ull;
+}
+
+static struct trap_info table[] = {
+	{ 0, 0, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_0 },
+	{ 3, 3, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_3 },
+	{ 6, 0, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_6 },
+	{ 13, 0, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_13 },
+	{ 14, 0, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_14 },
+	{ 0x80, 3, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_128 },
+	{ 0, 0, 0, { 0 }, 0 },
+};
+
+static void check_rc(const char *what, long rc, long want)
+{
+	console_printf("traps: %-28s %ld %s\n", what, rc, rc == want ? "ok" : "FAIL");
+	failures += rc != want;
+}
+
+int guest_main(struct start_info *si)
+{
+	static char cmdline[MAX_GUEST_CMDLINE + 1];
+	memcpy(cmdline, si->cmd_line, MAX_GUEST_CMDLINE);
+
+	check_rc("set_trap_table", hypercall1(__HYPERVISOR_set_trap_table, (unsigned long)table), 0);
+
+	TRIGGER("ud2", "i"(0));
+	expect("ud2 -> #UD", 6, 0, 0);
+	TRIGGER("int3", "i"(0));
+	expect("int3 -> #BP", 3, 0, 0);
+	TRIGGER("int $0x80", "i"(0));
+	expect("int $0x80 (DPL 3 entry)", 0x80, 0, 0);
+	TRIGGER("xor %%eax, %%eax\n\tmov %%rax, %%cr3", "i"(0));
+	expect("mov to cr3 -> #GP", 13, -1, 0);
+	TRIGGER("movabs $0xffff830000000000, %%rcx\n\tmov (%%rcx), %%rcx", "i"(0));
+	expect("hypervisor read -> #PF", 14, 0x5, 0x5);   /* present, user */
+	TRIGGER("xor %%ecx, %%ecx\n\txor %%edx, %%edx\n\tmov $1, %%eax\n\tdiv %%rcx", "i"(0));
+	expect("divide by zero -> #DE", 0, 0, 0);
+
+	struct trap_info evil[2] = { { 6, 0, FLAT_KERNEL_CS, { 0 }, 0xffff82d080200000ull }, { 0 } };
+	check_rc("handler in hypervisor range", hypercall1(__HYPERVISOR_set_trap_table, (unsigned long)evil),
+		 -XEN_EPERM);
+	TRIGGER("ud2", "i"(0));
+	expect("old table still in force", 6, 0, 0);
+	evil[0].address = 0x0000900000000000ull;           /* not canonical */
+	check_rc("non-canonical handler", hypercall1(__HYPERVISOR_set_trap_table, (unsigned long)evil),
+		 -XEN_EINVAL);
+	check_rc("table at a bad pointer",
+		 hypercall1(__HYPERVISOR_set_trap_table, 0xffff830000000000ul), -XEN_EFAULT);
+
+	if (strstr(cmdline, "attack=bad-iret")) {
+		console_printf("traps: iret with a forged CS\n");
+		__asm__ volatile("pushq $0xe02b; pushq %%rsp; pushq $0x202; pushq $0x0008; pushq $0; "
+				 "pushq $0; pushq $0; pushq $0; pushq $0; mov $23, %%eax; syscall"
+				 ::: "rax", "rcx", "r11", "memory");
+	}
+	console_printf("traps: %lu exceptions handled, %u failure(s)\n", (unsigned long)traps_taken, failures);
+	return failures ? 1 : 0;
+}
