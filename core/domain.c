@@ -159,6 +159,43 @@ static void fill_start_info(struct domain *d, const char *cmdline)
 	}
 }
 
+/*
+ * Xen's x86-64 hypercall page for a guest kernel: 128 stubs of 32 bytes,
+ * stub n being "push %rcx; push %r11; mov $n, %eax; syscall; pop %r11;
+ * pop %rcx; ret", except iret's, which does not return and pushes the
+ * registers its frame needs: "push %rcx; push %r11; push %rax; mov $23,
+ * %eax; syscall". The rest is int3.
+ */
+static void fill_hypercall_page(uint8_t *p)
+{
+	static const uint8_t stub[14] = { 0x51, 0x41, 0x53, 0xb8, 0, 0, 0, 0, 0x0f, 0x05,
+					  0x41, 0x5b, 0x59, 0xc3 };
+	static const uint8_t iret[11] = { 0x51, 0x41, 0x53, 0x50, 0xb8, __HYPERVISOR_iret, 0, 0, 0,
+					  0x0f, 0x05 };
+	__builtin_memset(p, 0xCC, PAGE_SIZE);
+	for (unsigned n = 0; n < PAGE_SIZE / 32; n++) {
+		uint8_t *e = p + n * 32;
+		if (n == __HYPERVISOR_iret) {
+			__builtin_memcpy(e, iret, sizeof(iret));
+			continue;
+		}
+		__builtin_memcpy(e, stub, sizeof(stub));
+		e[4] = (uint8_t)n;
+	}
+}
+
+int domain_fill_hypercall_page(uint64_t pfn)
+{
+	struct domain *d = current_domain;
+	if (!d || pfn >= d->nr_pages)
+		return -VIREO_EINVAL;
+	uint64_t va = d->layout.v_start + (pfn << PAGE_SHIFT);
+	if (va >= d->layout.vpt_start && va < d->layout.vpt_end)
+		return -VIREO_EPERM;                    /* never over a page table */
+	fill_hypercall_page(mfn_to_virt(d->p2m[pfn]));
+	return 0;
+}
+
 static void domain_free(struct domain *d)
 {
 	for (uint64_t pfn = 0; d->p2m && pfn < d->nr_pages; pfn++)
@@ -224,6 +261,8 @@ int domain_build(unsigned domid, const void *image, size_t size, const char *cmd
 	}
 	struct builder b = { .d = d, .l = &d->layout };
 	build_page_tables(&b);
+	if (g.hypercall_page)                  /* elf_parse checked it lies in the image */
+		fill_hypercall_page(guest_page(d, g.hypercall_page, d->layout.v_start));
 	fill_start_info(d, cmdline);
 	d->entry = (struct guest_entry){
 		.rip = g.entry, .rsp = d->layout.vstack_end, .rsi = d->layout.vstartinfo_start,
@@ -251,7 +290,7 @@ static void console_flush(struct domain *d)
 	d->con_len = 0;
 }
 
-static void console_put(struct domain *d, char c)
+void domain_console_put(struct domain *d, char c)
 {
 	if (c == '\n') {
 		console_flush(d);
@@ -266,7 +305,7 @@ static void console_put(struct domain *d, char c)
 
 /* ---- running and ending ----------------------------------------------------- */
 
-static struct domain *current_domain;   /* one CPU runs domains today: the boot CPU */
+struct domain *current_domain;          /* one CPU runs domains today: the boot CPU */
 
 static const char *const shutdown_names[] = {
 	"poweroff", "reboot", "suspend", "crash", "watchdog", "soft_reset",
@@ -293,7 +332,7 @@ NORETURN void domains_run(void)
 	machine_halt(crashed ? 1 : 0);
 }
 
-static NORETURN void domain_shutdown(struct domain *d, unsigned reason)
+NORETURN void domain_shutdown(struct domain *d, unsigned reason)
 {
 	console_flush(d);
 	d->shutdown_reason = reason;
@@ -316,90 +355,6 @@ void guest_fault(unsigned vector, uint64_t rip, uint64_t error_code, uint64_t cr
 	domain_ended();
 }
 
-/* ---- hypercalls --------------------------------------------------------------- */
-
-static long do_console_io(uint64_t cmd, uint64_t count, uint64_t buf)
-{
-	char chunk[128];
-	if (cmd != CONSOLEIO_write)
-		return cmd == CONSOLEIO_read ? 0 : -VIREO_ENOSYS;
-	if (count > 16384)
-		return -VIREO_EINVAL;
-	for (uint64_t done = 0; done < count; ) {
-		size_t n = count - done < sizeof(chunk) ? (size_t)(count - done) : sizeof(chunk);
-		if (copy_from_guest(chunk, buf + done, n))
-			return -VIREO_EFAULT;
-		for (size_t i = 0; i < n; i++)
-			console_put(current_domain, chunk[i]);
-		done += n;
-	}
-	return 0;
-}
-
-static long do_xen_version(uint64_t cmd, uint64_t arg)
-{
-	switch (cmd) {
-	case XENVER_version:
-		return (4 << 16) | 17;                /* the ABI Vireo implements: Xen 4.17's */
-	case XENVER_extraversion: {
-		static const char extra[16] = "-vireo";
-		return copy_to_guest(arg, extra, sizeof(extra));
-	}
-	case XENVER_capabilities: {
-		static const char caps[1024] = "xen-3.0-x86_64";
-		return copy_to_guest(arg, caps, sizeof(caps));
-	}
-	case XENVER_pagesize:
-		return PAGE_SIZE;
-	default:
-		return -VIREO_ENOSYS;
-	}
-}
-
-static long do_sched_op(uint64_t cmd, uint64_t arg)
-{
-	struct sched_shutdown s;
-	switch (cmd) {
-	case SCHEDOP_yield:
-		return 0;                             /* one domain per CPU today */
-	case SCHEDOP_shutdown:
-		if (copy_from_guest(&s, arg, sizeof(s)))
-			return -VIREO_EFAULT;
-		if (s.reason > SHUTDOWN_MAX)
-			return -VIREO_EINVAL;
-		domain_shutdown(current_domain, s.reason);
-	default:
-		return -VIREO_ENOSYS;
-	}
-}
-
-/*
- * set_trap_table(struct trap_info *table): entries up to one whose address
- * is 0 (at most 256); NULL clears the table. The whole table is read and
- * checked before any of it takes effect: a bad entry changes nothing.
- */
-static long do_set_trap_table(uint64_t table)
-{
-	static struct trap_info fresh[256];          /* one CPU runs domains today */
-	struct trap_info ti;
-	unsigned n;
-
-	__builtin_memset(fresh, 0, sizeof(fresh));
-	for (n = 0; table && n < 256; n++) {
-		if (copy_from_guest(&ti, table + n * sizeof(ti), sizeof(ti)))
-			return -VIREO_EFAULT;
-		if (ti.address == 0)
-			break;
-		if ((uint64_t)((int64_t)(ti.address << 16) >> 16) != ti.address)
-			return -VIREO_EINVAL;              /* iretq to it would fault in the hypervisor */
-		if (ti.address >= HYPERVISOR_VIRT_START && ti.address < HYPERVISOR_VIRT_END)
-			return -VIREO_EPERM;
-		fresh[ti.vector] = ti;
-	}
-	__builtin_memcpy(current_domain->traps, fresh, sizeof(fresh));
-	return 0;
-}
-
 const struct trap_info *domain_trap(unsigned vector)
 {
 	const struct trap_info *t = current_domain ? &current_domain->traps[vector & 255] : NULL;
@@ -410,15 +365,4 @@ struct vcpu_info *domain_vcpu_info(void)
 {
 	struct shared_info *sh = mfn_to_virt(current_domain->shared_info_mfn);
 	return &sh->vcpu_info[0];
-}
-
-long hypercall_dispatch(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
-{
-	switch (nr) {
-	case __HYPERVISOR_set_trap_table: return do_set_trap_table(a1);
-	case __HYPERVISOR_console_io:  return do_console_io(a1, a2, a3);
-	case __HYPERVISOR_xen_version: return do_xen_version(a1, a2);
-	case __HYPERVISOR_sched_op:    return do_sched_op(a1, a2);
-	default:                       return -VIREO_ENOSYS;
-	}
 }

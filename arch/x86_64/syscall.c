@@ -170,9 +170,75 @@ static bool guest_int_n(struct cpu_regs *regs)
 	return bounce_to_guest(regs, insn[1], false, 0, regs->rip + 2);
 }
 
+/*
+ * CPUID as a PV guest sees it, through Xen's forced-emulation prefix
+ * ("ud2a; .ascii \"xen\"; cpuid", a #UD we decode). Leaves 0x40000000 on
+ * are Xen's: the "XenVMMXenVMM" signature, the version, and the hypercall
+ * page MSR; the rest are the CPU's, with what a PV guest must not use
+ * hidden (VMX, SMX, MONITOR, x2APIC, TSC-deadline) and "hypervisor" set.
+ */
+#define HYPERCALL_PAGE_MSR 0x40000000u
+
+static struct cpuid_regs pv_cpuid(uint32_t leaf, uint32_t subleaf)
+{
+	switch (leaf) {
+	case 0x40000000:
+		return (struct cpuid_regs){ 0x40000002, 0x566e6558, 0x65584d4d, 0x4d4d566e };
+	case 0x40000001:
+		return (struct cpuid_regs){ (4u << 16) | 17, 0, 0, 0 };
+	case 0x40000002:
+		return (struct cpuid_regs){ 1, HYPERCALL_PAGE_MSR, 0, 0 };
+	}
+	if (leaf >= 0x40000000 && leaf < 0x40010000)
+		return (struct cpuid_regs){ 0, 0, 0, 0 };
+	struct cpuid_regs r = cpuid(leaf, subleaf);
+	if (leaf == 1) {
+		r.c &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 21) | (1u << 24));
+		r.c |= 1u << 31;
+	}
+	return r;
+}
+
+static bool guest_forced_cpuid(struct cpu_regs *regs)
+{
+	static const uint8_t prefix[7] = { 0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2 };
+	uint8_t insn[7];
+	if (copy_from_guest(insn, regs->rip, sizeof(insn)) || __builtin_memcmp(insn, prefix, 7))
+		return false;
+	struct cpuid_regs r = pv_cpuid((uint32_t)regs->rax, (uint32_t)regs->rcx);
+	regs->rax = r.a;
+	regs->rbx = r.b;
+	regs->rcx = r.c;
+	regs->rdx = r.d;
+	regs->rip += sizeof(insn);
+	return true;
+}
+
+/*
+ * WRMSR from a guest faults (#GP); the one MSR it may write is Xen's
+ * hypercall-page MSR: EDX:EAX = guest-physical address of a page of its own
+ * (low 12 bits: page index, only 0). Anything else stays a #GP.
+ */
+static bool guest_wrmsr(struct cpu_regs *regs)
+{
+	uint8_t insn[2];
+	if (copy_from_guest(insn, regs->rip, 2) || insn[0] != 0x0f || insn[1] != 0x30 ||
+	    (uint32_t)regs->rcx != HYPERCALL_PAGE_MSR)
+		return false;
+	uint64_t gpa = ((regs->rdx & 0xFFFFFFFFull) << 32) | (regs->rax & 0xFFFFFFFFull);
+	if ((gpa & (PAGE_SIZE - 1)) != 0 || domain_fill_hypercall_page(gpa >> PAGE_SHIFT) != 0)
+		return false;
+	regs->rip += 2;
+	return true;
+}
+
 bool guest_exception(struct cpu_regs *regs)
 {
 	unsigned v = (unsigned)regs->vector;
+	if (v == 6 && guest_forced_cpuid(regs))
+		return true;
+	if (v == 13 && guest_wrmsr(regs))
+		return true;
 	if (v == 13 && guest_int_n(regs))
 		return true;
 	if (v == 2 || v == 8 || v == 18)

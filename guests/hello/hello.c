@@ -115,6 +115,32 @@ int guest_main(struct start_info *si)
 		console_printf("hello: loading CR3\n");
 		__asm__ volatile("mov %0, %%cr3" :: "r"(0ul));
 	}
+	/* The same hypercall through the hypercall page the hypervisor filled in. */
+	extern char hypercall_page[];
+	long (*xen_version_stub)(long, void *) = (long (*)(long, void *))(hypercall_page + 17 * 32);
+	check("hypercall page", xen_version_stub(0, 0), hyp_xen_version(0, 0), "same as syscall");
+
+	/* Xen's CPUID leaves through the forced-emulation prefix. */
+	uint32_t a = 0x40000000, b, c = 0, d;
+	__asm__ volatile(XEN_CPUID : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	char sig[13];
+	memcpy(sig, &b, 4);
+	memcpy(sig + 4, &c, 4);
+	memcpy(sig + 8, &d, 4);
+	sig[12] = 0;
+	check("cpuid 0x40000000 signature", strcmp(sig, "XenVMMXenVMM"), 0, sig);
+	a = 0x40000002;
+	c = 0;
+	__asm__ volatile(XEN_CPUID : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	check("cpuid 0x40000002 hypercall MSR", b, 0x40000000, "MSR base");
+
+	/* A second hypercall page, installed by writing that MSR. */
+	static char page[4096] __attribute__((aligned(4096)));
+	uint64_t gpa = (uint64_t)page - 0xffffffff80000000ull;
+	__asm__ volatile("wrmsr" :: "c"(b), "a"((uint32_t)gpa), "d"((uint32_t)(gpa >> 32)) : "memory");
+	long (*msr_stub)(long, void *) = (long (*)(long, void *))(page + 17 * 32);
+	check("hypercall page by MSR", msr_stub(0, 0), hyp_xen_version(0, 0), "same as syscall");
+
 	if (failures)
 		console_printf("hello: %u check(s) failed\n", failures);
 	console_printf("hello: done\n");

@@ -44,6 +44,7 @@ XEN_NOTE(XEN_ELFNOTE_LOADER,        .asciz "generic")
 XEN_NOTE(XEN_ELFNOTE_VIRT_BASE,     .quad 0xffffffff80000000)
 XEN_NOTE(XEN_ELFNOTE_PADDR_OFFSET,  .quad 0)
 XEN_NOTE(XEN_ELFNOTE_ENTRY,         .quad _start)
+XEN_NOTE(XEN_ELFNOTE_HYPERCALL_PAGE, .quad hypercall_page)
 
 #define BOOT_STACK_SIZE (16 * 1024)
 
@@ -70,6 +71,17 @@ _start:
 	call guest_exit                 /* does not return */
 	ud2
 	.size _start, . - _start
+
+/*
+ * The hypercall page: the hypervisor fills it (XEN_ELFNOTE_HYPERCALL_PAGE)
+ * with one 32-byte stub per hypercall. Guests here call syscall directly;
+ * the page is for guests and tests that use Xen's older convention.
+ */
+	.section .text.hypercall_page, "ax", @progbits
+	.balign 4096
+	.globl hypercall_page
+hypercall_page:
+	.fill 4096, 1, 0xcc
 
 	.section .bss.stack, "aw", @nobits
 	.balign 4096

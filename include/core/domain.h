@@ -76,6 +76,14 @@ NORETURN void domains_run(void);
 const struct trap_info *domain_trap(unsigned vector);
 struct vcpu_info *domain_vcpu_info(void);
 
+/* For core/hypercall.c: the domain running on this CPU, its console, its end. */
+extern struct domain *current_domain;
+void domain_console_put(struct domain *d, char c);
+
+/* Xen's hypercall-page MSR: fill guest page pfn of the current domain with the stubs. */
+int domain_fill_hypercall_page(uint64_t pfn);
+NORETURN void domain_shutdown(struct domain *d, unsigned reason);
+
 /* Called from arch code. */
 long hypercall_dispatch(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
 void guest_fault(unsigned vector, uint64_t rip, uint64_t error_code, uint64_t cr2);

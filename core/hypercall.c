@@ -1,0 +1,156 @@
+/*
+ * Hypercall dispatch and the machine-independent hypercalls (Xen's numbers
+ * and argument layouts, include/public/). Every argument is the guest's:
+ * pointers go through copy_from_guest/copy_to_guest, and a refused call
+ * returns a negative errno having changed nothing.
+ */
+#include <core/domain.h>
+#include <mm/frame_alloc.h>
+#include <public/memory.h>
+#include <public/sched.h>
+#include <public/vcpu.h>
+#include <public/version.h>
+#include <public/xen.h>
+#include <vireo/errno.h>
+#include <vireo/printk.h>
+
+static long do_console_io(uint64_t cmd, uint64_t count, uint64_t buf)
+{
+	char chunk[128];
+	if (cmd != CONSOLEIO_write)
+		return cmd == CONSOLEIO_read ? 0 : -VIREO_ENOSYS;
+	if (count > 16384)
+		return -VIREO_EINVAL;
+	for (uint64_t done = 0; done < count; ) {
+		size_t n = count - done < sizeof(chunk) ? (size_t)(count - done) : sizeof(chunk);
+		if (copy_from_guest(chunk, buf + done, n))
+			return -VIREO_EFAULT;
+		for (size_t i = 0; i < n; i++)
+			domain_console_put(current_domain, chunk[i]);
+		done += n;
+	}
+	return 0;
+}
+
+static long do_xen_version(uint64_t cmd, uint64_t arg)
+{
+	switch (cmd) {
+	case XENVER_version:
+		return (4 << 16) | 17;                /* the ABI Vireo implements: Xen 4.17's */
+	case XENVER_extraversion: {
+		static const char extra[16] = "-vireo";
+		return copy_to_guest(arg, extra, sizeof(extra));
+	}
+	case XENVER_capabilities: {
+		static const char caps[1024] = "xen-3.0-x86_64";
+		return copy_to_guest(arg, caps, sizeof(caps));
+	}
+	case XENVER_pagesize:
+		return PAGE_SIZE;
+	default:
+		return -VIREO_ENOSYS;
+	}
+}
+
+static long do_sched_op(uint64_t cmd, uint64_t arg)
+{
+	struct sched_shutdown s;
+	switch (cmd) {
+	case SCHEDOP_yield:
+		return 0;                             /* one domain per CPU today */
+	case SCHEDOP_shutdown:
+		if (copy_from_guest(&s, arg, sizeof(s)))
+			return -VIREO_EFAULT;
+		if (s.reason > SHUTDOWN_MAX)
+			return -VIREO_EINVAL;
+		domain_shutdown(current_domain, s.reason);
+	default:
+		return -VIREO_ENOSYS;
+	}
+}
+
+/*
+ * set_trap_table(struct trap_info *table): entries up to one whose address
+ * is 0 (at most 256); NULL clears the table. The whole table is read and
+ * checked before any of it takes effect: a bad entry changes nothing.
+ */
+static long do_set_trap_table(uint64_t table)
+{
+	static struct trap_info fresh[256];          /* one CPU runs domains today */
+	struct trap_info ti;
+	unsigned n;
+
+	__builtin_memset(fresh, 0, sizeof(fresh));
+	for (n = 0; table && n < 256; n++) {
+		if (copy_from_guest(&ti, table + n * sizeof(ti), sizeof(ti)))
+			return -VIREO_EFAULT;
+		if (ti.address == 0)
+			break;
+		if ((uint64_t)((int64_t)(ti.address << 16) >> 16) != ti.address)
+			return -VIREO_EINVAL;              /* iretq to it would fault in the hypervisor */
+		if (ti.address >= HYPERVISOR_VIRT_START && ti.address < HYPERVISOR_VIRT_END)
+			return -VIREO_EPERM;
+		fresh[ti.vector] = ti;
+	}
+	__builtin_memcpy(current_domain->traps, fresh, sizeof(fresh));
+	return 0;
+}
+
+/* memory_op: what a guest asks about its own memory at start of day. */
+static long do_memory_op(uint64_t cmd, uint64_t arg)
+{
+	switch (cmd) {
+	case XENMEM_maximum_ram_page:
+		return (long)(machine_nr_frames() - 1);
+	case XENMEM_current_reservation:
+	case XENMEM_maximum_reservation: {
+		domid_t dom;
+		if (copy_from_guest(&dom, arg, sizeof(dom)))
+			return -VIREO_EFAULT;
+		if (dom != DOMID_SELF && dom != current_domain->domid)
+			return current_domain->privileged ? -VIREO_ESRCH : -VIREO_EPERM;
+		return (long)current_domain->nr_pages;
+	}
+	case XENMEM_memory_map: {
+		/* The domain's pseudo-physical map: one RAM range, pfn 0 .. nr_pages. */
+		struct xen_memory_map map;
+		struct xen_e820_entry ram = { 0, current_domain->nr_pages << PAGE_SHIFT, XEN_E820_RAM };
+		if (copy_from_guest(&map, arg, sizeof(map)))
+			return -VIREO_EFAULT;
+		if (map.nr_entries < 1)
+			return -VIREO_EINVAL;
+		if (copy_to_guest(map.buffer, &ram, sizeof(ram)))
+			return -VIREO_EFAULT;
+		map.nr_entries = 1;
+		return copy_to_guest(arg, &map, sizeof(map));
+	}
+	default:
+		return -VIREO_ENOSYS;
+	}
+}
+
+/* vcpu_op: one vCPU per domain today. */
+static long do_vcpu_op(uint64_t cmd, uint64_t vcpu)
+{
+	if (vcpu != 0)
+		return -VIREO_ENOENT;
+	switch (cmd) {
+	case VCPUOP_is_up:
+		return 1;
+	default:
+		return -VIREO_ENOSYS;
+	}
+}
+
+long hypercall_dispatch(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+	switch (nr) {
+	case __HYPERVISOR_memory_op:      return do_memory_op(a1, a2);
+	case __HYPERVISOR_vcpu_op:        return do_vcpu_op(a1, a2);
+	case __HYPERVISOR_set_trap_table: return do_set_trap_table(a1);
+	case __HYPERVISOR_console_io:  return do_console_io(a1, a2, a3);
+	case __HYPERVISOR_xen_version: return do_xen_version(a1, a2);
+	case __HYPERVISOR_sched_op:    return do_sched_op(a1, a2);
+	default:                       return -VIREO_ENOSYS;
+	}
+}
