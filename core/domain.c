@@ -24,6 +24,7 @@
 #include <public/xen.h>
 #include <vireo/errno.h>
 #include <vireo/printk.h>
+#include <vireo/spinlock.h>
 
 #define PT_P  0x001ull
 #define PT_W  0x002ull
@@ -31,52 +32,8 @@
 #define PT_A  0x020ull
 #define PT_ADDR 0x000FFFFFFFFFF000ull
 
-#define MB(x) ((uint64_t)(x) << 20)
 
 static struct domain domains[MAX_DOMAINS];
-
-static uint64_t round_up(uint64_t x, uint64_t a)
-{
-	return (x + a - 1) & ~(a - 1);
-}
-
-/* Page-table pages needed to map [start, end): one L4, and L3/L2/L1 per 512G/1G/2M touched. */
-static uint64_t pt_pages_for(uint64_t start, uint64_t end)
-{
-	uint64_t n = 1;
-	for (int shift = 39; shift >= 21; shift -= 9)
-		n += ((end - 1) >> shift) - (start >> shift) + 1;
-	return n;
-}
-
-int domain_layout(const struct elf_guest *g, uint64_t nr_pages, struct dom_layout *l)
-{
-	*l = (struct dom_layout){ .v_start = g->virt_base };
-	l->vkern_start = g->virt_kstart & ~(PAGE_SIZE - 1);
-	l->vkern_end = round_up(g->virt_kend, PAGE_SIZE);
-	l->vphysmap_start = l->vkern_end;
-	l->vphysmap_end = l->vphysmap_start + round_up(nr_pages * 8, PAGE_SIZE);
-	l->vstartinfo_start = l->vphysmap_end;
-	l->vstartinfo_end = l->vstartinfo_start + PAGE_SIZE;
-	l->vpt_start = l->vstartinfo_end;
-
-	/* The tables must map themselves too: grow until the count is stable. */
-	for (uint64_t nr_pt = 1; ; nr_pt++) {
-		l->vpt_end = l->vpt_start + nr_pt * PAGE_SIZE;
-		l->vstack_start = l->vpt_end;
-		l->vstack_end = l->vstack_start + PAGE_SIZE;
-		l->v_end = round_up(l->vstack_end + (512u << 10), MB(4));
-		if (l->v_end < l->vstack_end || nr_pt > 4096)
-			return -VIREO_ENOMEM;
-		if (pt_pages_for(l->v_start, l->v_end) <= nr_pt) {
-			l->nr_pt_frames = nr_pt;
-			break;
-		}
-	}
-	if ((l->v_end - l->v_start) >> PAGE_SHIFT > nr_pages)
-		return -VIREO_ENOMEM;
-	return 0;
-}
 
 /* ---- building ------------------------------------------------------------- */
 
@@ -268,7 +225,7 @@ int domain_build(unsigned domid, const void *image, size_t size, const char *cmd
 		.rip = g.entry, .rsp = d->layout.vstack_end, .rsi = d->layout.vstartinfo_start,
 		.root_maddr = (maddr_t)d->p2m[(d->layout.vpt_start - d->layout.v_start) >> PAGE_SHIFT] << PAGE_SHIFT,
 	};
-	d->state = DOMAIN_RUNNING;
+	d->state = DOMAIN_READY;
 	printk("domain %u: %s, %llu MiB, entry 0x%llx, %llu page-table frames%s\n", domid,
 	       g.guest_os[0] ? g.guest_os : "(no GUEST_OS note)", (unsigned long long)(mem_bytes >> 20),
 	       (unsigned long long)g.entry, (unsigned long long)d->layout.nr_pt_frames,
@@ -305,41 +262,69 @@ void domain_console_put(struct domain *d, char c)
 
 /* ---- running and ending ----------------------------------------------------- */
 
-struct domain *current_domain;          /* one CPU runs domains today: the boot CPU */
+struct domain *cpu_current[MAX_CPUS];   /* written only by its own CPU */
+static spinlock_t domains_lock = SPINLOCK_INIT;   /* guards every domain's state */
 
 static const char *const shutdown_names[] = {
 	"poweroff", "reboot", "suspend", "crash", "watchdog", "soft_reset",
 };
 
-/* The domain on this CPU has ended: run the next one, or stop the machine. */
-static NORETURN void domain_ended(void)
+/*
+ * This CPU takes the next ready domain and enters it; with none left it
+ * stops the machine if every domain has ended, or waits for the others.
+ */
+static NORETURN void cpu_run_next(void)
 {
-	current_domain = NULL;
-	domains_run();
+	struct domain *next = NULL;
+	bool active = false, crashed = false;
+
+	spin_lock(&domains_lock);
+	for (unsigned i = 0; i < MAX_DOMAINS; i++) {
+		struct domain *d = &domains[i];
+		if (!next && d->state == DOMAIN_READY) {
+			d->state = DOMAIN_RUNNING;
+			next = d;
+		}
+		active |= d->state == DOMAIN_RUNNING || d->state == DOMAIN_READY;
+		crashed |= d->state == DOMAIN_CRASHED;
+	}
+	spin_unlock(&domains_lock);
+	cpu_current[cpu_id()] = next;
+	if (next)
+		machine_enter_guest(&next->entry);
+	if (!active) {
+		printk("vireo: every domain has ended%s; stopping\n", crashed ? " (one crashed)" : "");
+		machine_halt(crashed ? 1 : 0);
+	}
+	machine_idle();
+}
+
+static void cpu_start(void *arg, unsigned cpu)
+{
+	cpu_run_next();
 }
 
 NORETURN void domains_run(void)
 {
-	bool crashed = false;
-	for (unsigned i = 0; i < MAX_DOMAINS; i++) {
-		if (domains[i].state == DOMAIN_RUNNING) {
-			current_domain = &domains[i];
-			machine_enter_guest(&domains[i].entry);
-		}
-		crashed |= domains[i].state == DOMAIN_CRASHED;
-	}
-	printk("vireo: every domain has ended%s; stopping\n", crashed ? " (one crashed)" : "");
-	machine_halt(crashed ? 1 : 0);
+	unsigned ready = 0;
+	for (unsigned i = 0; i < MAX_DOMAINS; i++)
+		ready += domains[i].state == DOMAIN_READY;
+	/* One CPU per domain, up to the CPUs there are; the rest wait their turn. */
+	for (unsigned c = 1; c < machine_nr_cpus() && c < ready; c++)
+		machine_start_on_cpu(c, cpu_start, NULL);
+	cpu_run_next();
 }
 
 NORETURN void domain_shutdown(struct domain *d, unsigned reason)
 {
 	console_flush(d);
-	d->shutdown_reason = reason;
-	d->state = reason == SHUTDOWN_crash ? DOMAIN_CRASHED : DOMAIN_SHUTDOWN;
 	printk("domain %u: shut down (%s)\n", d->domid,
 	       reason <= SHUTDOWN_MAX ? shutdown_names[reason] : "unknown reason");
-	domain_ended();
+	spin_lock(&domains_lock);
+	d->shutdown_reason = reason;
+	d->state = reason == SHUTDOWN_crash ? DOMAIN_CRASHED : DOMAIN_SHUTDOWN;
+	spin_unlock(&domains_lock);
+	cpu_run_next();
 }
 
 void guest_fault(unsigned vector, uint64_t rip, uint64_t error_code, uint64_t cr2)
@@ -351,8 +336,10 @@ void guest_fault(unsigned vector, uint64_t rip, uint64_t error_code, uint64_t cr
 	if (!d)
 		panic("guest fault with no current domain");
 	console_flush(d);
+	spin_lock(&domains_lock);
 	d->state = DOMAIN_CRASHED;
-	domain_ended();
+	spin_unlock(&domains_lock);
+	cpu_run_next();
 }
 
 const struct trap_info *domain_trap(unsigned vector)

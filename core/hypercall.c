@@ -76,11 +76,11 @@ static long do_sched_op(uint64_t cmd, uint64_t arg)
  */
 static long do_set_trap_table(uint64_t table)
 {
-	static struct trap_info fresh[256];          /* one CPU runs domains today */
+	struct trap_info *fresh = current_domain->traps_new;
 	struct trap_info ti;
 	unsigned n;
 
-	__builtin_memset(fresh, 0, sizeof(fresh));
+	__builtin_memset(fresh, 0, sizeof(current_domain->traps_new));
 	for (n = 0; table && n < 256; n++) {
 		if (copy_from_guest(&ti, table + n * sizeof(ti), sizeof(ti)))
 			return -VIREO_EFAULT;
@@ -92,7 +92,7 @@ static long do_set_trap_table(uint64_t table)
 			return -VIREO_EPERM;
 		fresh[ti.vector] = ti;
 	}
-	__builtin_memcpy(current_domain->traps, fresh, sizeof(fresh));
+	__builtin_memcpy(current_domain->traps, fresh, sizeof(current_domain->traps));
 	return 0;
 }
 

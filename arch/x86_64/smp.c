@@ -205,6 +205,24 @@ unsigned machine_nr_cpus(void)
 	return nr_cpus_online;
 }
 
+int machine_start_on_cpu(unsigned cpu, void (*fn)(void *arg, unsigned cpu), void *arg)
+{
+	if (cpu == 0 || cpu >= nr_cpus_online || cpu == cpu_id())
+		return -VIREO_EINVAL;
+	struct cpu_mailbox *mb = &percpu[cpu].mailbox;
+	mb->fn = fn;
+	mb->arg = arg;
+	atomic_fetch_add_explicit(&mb->posted, 1, memory_order_release);
+	apic_send_ipi(percpu[cpu].apic_id, VEC_IPI_WAKE);
+	return 0;
+}
+
+void machine_idle(void)
+{
+	for (;;)
+		__asm__ volatile("sti; hlt" ::: "memory");
+}
+
 int machine_run_on_cpus(unsigned n, void (*fn)(void *arg, unsigned cpu), void *arg)
 {
 	if (n == 0 || n > nr_cpus_online || cpu_id() != 0)

@@ -33,7 +33,12 @@ struct dom_layout {
 	uint64_t nr_pt_frames;
 };
 
-enum domain_state { DOMAIN_EMPTY, DOMAIN_RUNNING, DOMAIN_SHUTDOWN, DOMAIN_CRASHED };
+/*
+ * EMPTY -> READY (built) -> RUNNING (on a CPU) -> SHUTDOWN or CRASHED.
+ * Guarded by domains_lock in core/domain.c; a domain's other fields are
+ * only touched by the CPU it runs on.
+ */
+enum domain_state { DOMAIN_EMPTY, DOMAIN_READY, DOMAIN_RUNNING, DOMAIN_SHUTDOWN, DOMAIN_CRASHED };
 
 struct domain {
 	unsigned domid;
@@ -48,6 +53,7 @@ struct domain {
 	unsigned con_len;            /* console output waiting for its newline */
 	char con_buf[160];
 	struct trap_info traps[256]; /* set_trap_table: handler per vector, address 0 = none */
+	struct trap_info traps_new[256]; /* set_trap_table's scratch: checked before it applies */
 };
 
 /*
@@ -66,7 +72,11 @@ int domain_layout(const struct elf_guest *g, uint64_t nr_pages, struct dom_layou
 int domain_build(unsigned domid, const void *image, size_t size, const char *cmdline,
 		 uint64_t mem_bytes, bool privileged);
 
-/* Run the domains that were built; returns never (the machine stops when all have ended). */
+/*
+ * Run the domains that were built, one per CPU at a time: each CPU takes the
+ * next ready domain and runs it until it ends, then takes another. Called
+ * on the boot CPU; returns never (the machine stops when all have ended).
+ */
 NORETURN void domains_run(void);
 
 /*
@@ -77,7 +87,8 @@ const struct trap_info *domain_trap(unsigned vector);
 struct vcpu_info *domain_vcpu_info(void);
 
 /* For core/hypercall.c: the domain running on this CPU, its console, its end. */
-extern struct domain *current_domain;
+extern struct domain *cpu_current[MAX_CPUS];
+#define current_domain (cpu_current[cpu_id()])
 void domain_console_put(struct domain *d, char c);
 
 /* Xen's hypercall-page MSR: fill guest page pfn of the current domain with the stubs. */

@@ -72,6 +72,16 @@ unsigned machine_nr_cpus(void);
  */
 int machine_run_on_cpus(unsigned n, void (*fn)(void *arg, unsigned cpu), void *arg);
 
+/*
+ * Start fn(arg, cpu) on one other CPU and return at once; fn never returns
+ * (it is how a CPU is handed a domain). -VIREO_EINVAL for CPU 0, the
+ * caller's own, or one that is not up.
+ */
+int machine_start_on_cpu(unsigned cpu, void (*fn)(void *arg, unsigned cpu), void *arg);
+
+/* Wait for interrupts, forever (a CPU with nothing left to run). */
+NORETURN void machine_idle(void);
+
 /* ---- time ---------------------------------------------------------------- */
 
 /* Monotonic time since the machine started, in nanoseconds. */

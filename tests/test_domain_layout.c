@@ -1,0 +1,87 @@
+/* Unit tests of the PV start-of-day layout (core/domain_layout.c). */
+#include <core/domain.h>
+#include <vireo/errno.h>
+
+#include "harness.h"
+
+#define VBASE 0xffffffff80000000ull
+
+static struct elf_guest kernel(uint64_t kstart, uint64_t kend)
+{
+	struct elf_guest g = { .virt_base = VBASE, .virt_kstart = kstart, .virt_kend = kend };
+	return g;
+}
+
+/* Every region follows the previous one, page aligned, inside [v_start, v_end). */
+static void layout_is_ordered(const struct dom_layout *l)
+{
+	const uint64_t edges[] = { l->v_start, l->vkern_start, l->vkern_end, l->vphysmap_start,
+				   l->vphysmap_end, l->vstartinfo_start, l->vstartinfo_end,
+				   l->vpt_start, l->vpt_end, l->vstack_start, l->vstack_end, l->v_end };
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		CHECK_EQ(edges[i] & 0xFFF, 0);
+		if (i)
+			CHECK(edges[i] >= edges[i - 1]);
+	}
+	CHECK_EQ(l->vkern_end, l->vphysmap_start);
+	CHECK_EQ(l->vphysmap_end, l->vstartinfo_start);
+	CHECK_EQ(l->vstartinfo_end, l->vpt_start);
+	CHECK_EQ(l->vpt_end, l->vstack_start);
+	CHECK_EQ(l->vstack_end - l->vstack_start, 4096);
+	CHECK_EQ(l->v_end % (4 << 20), 0);
+	CHECK(l->v_end - l->vstack_end >= 512 << 10);
+	CHECK_EQ(l->vpt_end - l->vpt_start, l->nr_pt_frames * 4096);
+}
+
+static void layout_small_kernel(void)
+{
+	struct elf_guest g = kernel(VBASE + 0x2000, VBASE + 0x9920);
+	struct dom_layout l;
+	REQUIRE(domain_layout(&g, 8192, &l) == 0);        /* 32 MiB */
+	layout_is_ordered(&l);
+	CHECK_EQ(l.v_start, VBASE);
+	CHECK_EQ(l.vkern_end, VBASE + 0xA000);
+	CHECK_EQ(l.vphysmap_end - l.vphysmap_start, 8192 * 8);
+	/* 4 MiB mapped from VBASE: one L4, L3, L2 and two L1s. */
+	CHECK_EQ(l.v_end, VBASE + (4 << 20));
+	CHECK_EQ(l.nr_pt_frames, 5);
+}
+
+static void layout_grows_tables_with_the_mapping(void)
+{
+	/* A 20 MiB kernel: the mapping passes 20 MiB, so more L1 tables. */
+	struct elf_guest g = kernel(VBASE + 0x200000, VBASE + (20 << 20));
+	struct dom_layout l;
+	REQUIRE(domain_layout(&g, 65536, &l) == 0);       /* 256 MiB */
+	layout_is_ordered(&l);
+	uint64_t l1s = (l.v_end - l.v_start + (2 << 20) - 1) / (2 << 20);
+	CHECK_EQ(l.nr_pt_frames, 3 + l1s);
+}
+
+static void layout_refuses_what_does_not_fit(void)
+{
+	struct elf_guest g = kernel(VBASE + 0x2000, VBASE + (31 << 20) + (512 << 10));
+	struct dom_layout l;
+	CHECK_EQ(domain_layout(&g, 4096, &l), -VIREO_ENOMEM);   /* 16 MiB for a 31.5 MiB kernel */
+	CHECK_EQ(domain_layout(&g, 8192, &l), -VIREO_ENOMEM);   /* 32 MiB: no room for tables and slack */
+	CHECK_EQ(domain_layout(&g, 9216, &l), 0);               /* 36 MiB: the mapping ends at 36 */
+	CHECK_EQ(l.v_end, VBASE + (36 << 20));
+}
+
+static void layout_without_notes_at_zero(void)
+{
+	struct elf_guest g = { .virt_base = 0, .virt_kstart = 0x100000, .virt_kend = 0x180000 };
+	struct dom_layout l;
+	REQUIRE(domain_layout(&g, 4096, &l) == 0);
+	layout_is_ordered(&l);
+	CHECK_EQ(l.v_start, 0);
+}
+
+static const struct test_case cases[] = {
+	TEST(layout_small_kernel),
+	TEST(layout_grows_tables_with_the_mapping),
+	TEST(layout_refuses_what_does_not_fit),
+	TEST(layout_without_notes_at_zero),
+};
+
+TEST_MAIN(cases)
