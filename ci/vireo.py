@@ -77,7 +77,7 @@ class CliSuite(Suite):
         (["test", "--frobnicate"], 2, "--frobnicate"),
         (["bench", "--compare", "xen"], 2, "not available yet"),
         (["run", "/nonexistent.cfg"], 2, "/nonexistent.cfg: cannot read"),
-        (["run", "tests/configs/domain.cfg"], 2, "domain.cfg:3: 'kernel': domains are not available yet"),
+        (["run", "tests/configs/nokernel.cfg"], 2, "nokernel.cfg:4: 'kernel': no such file"),
         (["run", "tests/configs/badkey.cfg"], 2, "badkey.cfg:2: unknown key 'colour'"),
         (["image", "tests/configs/badcmdline.cfg", "-o", "/tmp/vireo-never.iso"], 2,
          "badcmdline.cfg:1: 'hypervisor_cmdline' may hold only"),
@@ -130,6 +130,14 @@ class BootSuite(Suite):
         else:
             q = dict(self.qemu)
             q["kernel"] = os.path.join(OUT, "image", q.pop("image", "vireo.elf"))
+            config = q.pop("config", None)
+            if config:
+                try:
+                    cfg = read_config(config)
+                except SystemExit:
+                    out = f"{config}: the host side refused it (see the message above)\n"
+                    return False, out, time.monotonic() - t0
+                q["modules"] = [f"{config} vireo-config"] + [f"{k} vireo-kernel" for k in cfg["kernels"]]
             argv = qemu_argv(**q)
         status, out, qrc = run_qemu(argv, timeout=self.timeout, echo=False)
         ok = status == self.expect_status
@@ -198,7 +206,7 @@ def boot_suites():
                   must_not=clean + [r"failed"]),
         BootSuite("boot/guest-hello", cpus=2, memory="512M", cmdline="dom0_mem=32M",
                   modules=[f"{hello} hello-args"],
-                  must=[r"^domain 0: Vireo-test, 32 MiB", r"^\(d0\) hello from a Vireo PV guest",
+                  must=[r"^domain 0 \(dom0\): Vireo-test, 32 MiB", r"^\(d0\) hello from a Vireo PV guest",
                         r'cmd_line +"hello-args"', r"flags +0x3$", r"magic +\"xen-3\.0-x86_64\"",
                         r"unknown hypercall: -38 \(ENOSYS\) ok", r"bad pointer: -14 \(EFAULT\) ok",
                         r"hypercall page: \d+ \(same as syscall\) ok",
@@ -235,8 +243,26 @@ def boot_suites():
                   modules=[f"{os.path.join(OUT, 'guests', 'traps.elf')} attack=bad-iret"],
                   must=[r"iret with a forged CS", r"^domain 0: crashed: exception 13"],
                   must_not=[r"PANIC"]),
+        BootSuite("boot/config-three-domains-two-cpus", cpus=2, memory="512M",
+                  config=os.path.join(ROOT, "configs", "multi.cfg"), timeout=240,
+                  must=[r"^domain 0 \(hello\)", r"^domain 1 \(traps\)", r"^domain 2 \(bench\)",
+                        r'cmd_line +"hello from the multi configuration"',
+                        r"^\(d1\) traps: 7 exceptions handled, 0 failure", r'^\(d2\) \{"vireo_bench"',
+                        r"^domain 0: shut down \(poweroff\)", r"^domain 1: shut down \(poweroff\)",
+                        r"^domain 2: shut down \(poweroff\)", r"every domain has ended; stopping"],
+                  must_not=clean + [r"FAIL"]),
+        BootSuite("boot/config-one-bad-kernel", cpus=2, memory="512M",
+                  config=os.path.join(ROOT, "tests", "configs", "onebad.cfg"),
+                  must=[r"^elf: not an ELF image", r"^domain 0 \(notelf\): kernel image refused", r"^\(d1\) hello: done",
+                        r"^domain 1: shut down \(poweroff\)"],
+                  must_not=clean),
+        BootSuite("boot/config-malformed", cpus=1, memory="256M",
+                  config=os.path.join(ROOT, "tests", "configs", "malformed.cfg"),
+                  must=[r"^config: vireo\.cfg:7: 'memory': expected a number of MiB",
+                        r"configuration is refused; no domain started"],
+                  must_not=clean + [r"hello: done"]),
         BootSuite("boot/guest-bad-image", cpus=1, memory="256M", modules=[f"{demo} not-an-elf"],
-                  must=[r"^elf: not an ELF image \(bad magic\)", r"^domain 0: kernel image refused"],
+                  must=[r"^elf: not an ELF image \(bad magic\)", r"^domain 0 \(dom0\): kernel image refused"],
                   must_not=[r"PANIC"]),
         BootSuite("boot/iso-seabios", iso=demo, cpus=2, memory="512M", timeout=180,
                   must=banner + [r"loader +multiboot2", r"CPUs +2 up", r"args: vireo-config"],
@@ -509,31 +535,57 @@ def print_ring_table(data):
 # QEMU's isa-debug-exit exits with (value << 1) | 1; Vireo writes its status there.
 QEMU_STATUS = {1: 0, 3: 1, 5: 2}
 STATUS_TEXT = {0: "every domain ended normally", 1: "a domain crashed", 2: "hypervisor panic"}
-DOMAIN_KEYS = {"name", "kernel", "ramdisk", "cmdline", "memory", "vcpus", "weight", "warp",
-               "disk", "vif", "extra"}
+MACHINE_KEYS = ("hypervisor_cmdline", "cpus", "machine_memory")
+
+
+def strip_comment(line):
+    """The line without its comment: '#' outside a double-quoted string."""
+    quoted = False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "#" and not quoted:
+            return line[:i]
+    return line
 
 
 def read_config(path):
-    """The subset of the xl-like configuration the host side reads today."""
-    cfg = {"hypervisor_cmdline": "", "cpus": 2, "machine_memory": "1G"}
+    """What the host needs from a configuration: the machine settings before the first
+    [domain], and each domain's kernel file (checked to exist). The hypervisor reads the
+    same file as a boot module and checks everything else (core/config.c)."""
+    cfg = {"hypervisor_cmdline": "", "cpus": 2, "machine_memory": "1G", "kernels": []}
     try:
         lines = open(path).read().splitlines()
     except OSError as e:
         fail(f"{path}: cannot read: {e.strerror}")
+    in_domain = False
     for n, raw in enumerate(lines, 1):
-        line = raw.split("#", 1)[0].strip()
+        line = strip_comment(raw).strip()
         if not line:
+            continue
+        if line.startswith("["):
+            if line.replace(" ", "") != "[domain]":
+                fail(f"{path}:{n}: unknown section {line!r} (only [domain])")
+            in_domain = True
             continue
         if "=" not in line:
             fail(f"{path}:{n}: expected 'key = value', got {line!r}")
         key, val = (x.strip() for x in line.split("=", 1))
-        if len(val) >= 2 and val[0] == val[-1] and val[0] in "\"'":
+        quoted = len(val) >= 2 and val[0] == val[-1] == '"'
+        if quoted:
             val = val[1:-1]
-        if key in DOMAIN_KEYS:
-            fail(f"{path}:{n}: '{key}': domains are not available yet (issue 5); "
-                 "this configuration cannot be run")
-        if key not in cfg:
-            fail(f"{path}:{n}: unknown key '{key}' (known: {', '.join(sorted(cfg))})")
+        if in_domain:
+            if key == "kernel":
+                kpath = val if os.path.isabs(val) else os.path.join(ROOT, val)
+                if not os.path.isfile(kpath):
+                    fail(f"{path}:{n}: 'kernel': no such file {val!r} (build it with ./vireo test "
+                         "or ninja, or fix the path)")
+                if re.search(r"[ ,]", kpath):
+                    fail(f"{path}:{n}: 'kernel': QEMU's -initrd cannot take a path with a space or comma")
+                cfg["kernels"].append(kpath)
+            continue              # the hypervisor checks the rest of a domain
+        if key not in MACHINE_KEYS:
+            fail(f"{path}:{n}: unknown key '{key}' before any [domain] (known: {', '.join(MACHINE_KEYS)})")
         if key == "cpus":
             if not val.isdigit() or not 1 <= int(val) <= 64:
                 fail(f"{path}:{n}: 'cpus' must be a number from 1 to 64, got {val!r}")
@@ -611,17 +663,19 @@ def run_qemu(argv, timeout=None, echo=True):
 
 
 def cmd_run(args):
-    cfg = read_config(args.config)
-    if not setup_and_build(["image"]):
+    if not setup_and_build(["image", "guests"]):
         fail("build failed", 1)
+    cfg = read_config(args.config)
     cpus = args.smp or cfg["cpus"]
     memory = args.memory or cfg["machine_memory"]
     cmdline = " ".join(x for x in (cfg["hypervisor_cmdline"], args.append or "") if x)
     if re.search(r"[ ,]", os.path.abspath(args.config)):
         fail(f"{args.config}: QEMU's -initrd cannot take a path with a space or a comma; "
              "move the configuration")
+    modules = [f"{os.path.abspath(args.config)} vireo-config"]
+    modules += [f"{k} vireo-kernel" for k in cfg["kernels"]]
     argv = qemu_argv(kernel=os.path.join(OUT, "image", "vireo.elf"), cmdline=cmdline, cpus=cpus,
-                     memory=memory, modules=[f"{os.path.abspath(args.config)} vireo-config"])
+                     memory=memory, modules=modules)
     say(f"vireo run: {os.path.relpath(args.config, ROOT) if args.config.startswith(ROOT) else args.config}"
         f" on {qemu_version()} (TCG, -cpu max, {cpus} CPUs, {memory})")
     status, _, qrc = run_qemu(argv, timeout=args.timeout)
@@ -632,9 +686,9 @@ def cmd_run(args):
 
 
 def cmd_image(args):
-    cfg = read_config(args.config)
-    if not setup_and_build(["image"]):
+    if not setup_and_build(["image", "guests"]):
         fail("build failed", 1)
+    cfg = read_config(args.config)
     make_iso(cfg, args.config, args.output)
     say(f"vireo image: {args.output} (GRUB rescue image for BIOS and UEFI; Multiboot 2)")
     return 0
@@ -647,13 +701,20 @@ def make_iso(cfg, config_path, output):
         os.makedirs(os.path.join(boot, "grub"))
         shutil.copy(os.path.join(OUT, "image", "vireo.elf"), os.path.join(boot, "vireo.elf"))
         shutil.copy(config_path, os.path.join(boot, "vireo.cfg"))
+        kernel_lines = ""
+        for n, k in enumerate(cfg["kernels"]):
+            shutil.copy(k, os.path.join(boot, f"kernel{n}.elf"))
+            kernel_lines += f"  module2 /boot/kernel{n}.elf kernel{n}.elf vireo-kernel\n"
         with open(os.path.join(boot, "grub", "grub.cfg"), "w") as f:
+            # GRUB passes a module's arguments without its file name; the first word is a
+            # placeholder name, the convention Xen's GRUB entries follow.
             f.write("set timeout=0\nset default=0\n"
                     "serial --unit=0 --speed=115200\nterminal_input serial console\n"
                     "terminal_output serial console\n"
                     "menuentry 'Vireo' {\n"
                     f"  multiboot2 /boot/vireo.elf {cfg['hypervisor_cmdline']}\n"
                     "  module2 /boot/vireo.cfg vireo.cfg vireo-config\n"
+                    + kernel_lines +
                     "  boot\n}\n")
         r = subprocess.run(["grub-mkrescue", "-o", os.path.abspath(output), tmp],
                            capture_output=True, text=True)

@@ -188,8 +188,8 @@ static int domain_alloc_memory(struct domain *d, uint64_t nr_pages)
 	return 0;
 }
 
-int domain_build(unsigned domid, const void *image, size_t size, const char *cmdline,
-		 uint64_t mem_bytes, bool privileged)
+int domain_build(unsigned domid, const char *name, const void *image, size_t size,
+		 const char *cmdline, uint64_t mem_bytes, bool privileged)
 {
 	struct elf_guest g;
 	struct domain *d;
@@ -201,17 +201,20 @@ int domain_build(unsigned domid, const void *image, size_t size, const char *cmd
 	uint64_t nr_pages = mem_bytes >> PAGE_SHIFT;
 	rc = elf_parse(image, size, mem_bytes / 2, &g);
 	if (rc) {
-		printk("domain %u: kernel image refused (%d); not started\n", domid, rc);
+		printk("domain %u (%s): kernel image refused (%d); not started\n", domid,
+		       name ? name : "-", rc);
 		return rc;
 	}
 	*d = (struct domain){ .domid = domid, .privileged = privileged, .shared_info_mfn = INVALID_MFN };
+	for (size_t i = 0; name && name[i] && i < sizeof(d->name) - 1; i++)
+		d->name[i] = name[i];
 	rc = domain_layout(&g, nr_pages, &d->layout);
 	if (rc == 0)
 		rc = domain_alloc_memory(d, nr_pages);
 	if (rc == 0)
 		rc = elf_load(&g, image, size, elf_dest, d);
 	if (rc) {
-		printk("domain %u: cannot build (%d): %s\n", domid, rc,
+		printk("domain %u (%s): cannot build (%d): %s\n", domid, name ? name : "-", rc,
 		       rc == -VIREO_ENOMEM ? "not enough memory" : "kernel does not fit its layout");
 		domain_free(d);
 		return rc;
@@ -226,8 +229,8 @@ int domain_build(unsigned domid, const void *image, size_t size, const char *cmd
 		.root_maddr = (maddr_t)d->p2m[(d->layout.vpt_start - d->layout.v_start) >> PAGE_SHIFT] << PAGE_SHIFT,
 	};
 	d->state = DOMAIN_READY;
-	printk("domain %u: %s, %llu MiB, entry 0x%llx, %llu page-table frames%s\n", domid,
-	       g.guest_os[0] ? g.guest_os : "(no GUEST_OS note)", (unsigned long long)(mem_bytes >> 20),
+	printk("domain %u (%s): %s, %llu MiB, entry 0x%llx, %llu page-table frames%s\n", domid,
+	       d->name[0] ? d->name : "-", g.guest_os[0] ? g.guest_os : "(no GUEST_OS note)", (unsigned long long)(mem_bytes >> 20),
 	       (unsigned long long)g.entry, (unsigned long long)d->layout.nr_pt_frames,
 	       privileged ? ", privileged" : "");
 	return 0;

@@ -20,6 +20,7 @@
 #include <arch/traps.h>
 #include <core/acpi.h>
 #include <core/cmdline.h>
+#include <core/config.h>
 #include <core/domain.h>
 #include <mm/frame_alloc.h>
 #include <mm/memmap.h>
@@ -167,28 +168,76 @@ static void banner(const char *tsc_how)
 		printk("    %u more modules ignored (at most %u)\n", bootinfo.nr_modules_dropped, BOOT_MAX_MODULES);
 }
 
+static bool is_config_module(const struct boot_module *m)
+{
+	return !__builtin_memcmp(m->cmdline, "vireo-config", 12);
+}
+
+static const void *module_bytes(unsigned i)
+{
+	const struct boot_module *m = &bootinfo.modules[i];
+	return maddr_to_virt(m->start, m->end - m->start);
+}
+
 /*
- * With no configuration, the first module that is not a configuration is
- * the initial, privileged domain, as on Xen (dom0_mem= sets its memory).
- * Configurations (modules whose command line says vireo-config) are not
- * read by the image yet.
+ * With a configuration (a module whose command line says vireo-config), its
+ * [domain] entries become domains 0, 1, ...: the n-th entry's kernel is the
+ * n-th module that is not a configuration, in boot-loader order. A domain
+ * that cannot be built is reported and the others still start. The first
+ * domain is the privileged, initial one.
+ */
+static struct config boot_config;
+
+static unsigned start_configured_domains(const struct boot_module *cfg_mod, const void *text)
+{
+	unsigned built = 0, kernel = 0;
+	if (config_parse(text, cfg_mod->end - cfg_mod->start, "vireo.cfg", &boot_config) != 0) {
+		printk("config: the configuration is refused; no domain started\n");
+		return 0;
+	}
+	for (unsigned i = 0; i < boot_config.nr_domains; i++) {
+		const struct config_domain *cd = &boot_config.domains[i];
+		while (kernel < bootinfo.nr_modules && is_config_module(&bootinfo.modules[kernel]))
+			kernel++;
+		if (kernel == bootinfo.nr_modules) {
+			printk("domain %u (%s): no boot module carries its kernel %s; not started\n",
+			       i, cd->name, cd->kernel);
+			continue;
+		}
+		const struct boot_module *m = &bootinfo.modules[kernel];
+		const void *image = module_bytes(kernel++);
+		if (image && domain_build(i, cd->name, image, m->end - m->start, cd->cmdline,
+					  cd->memory_mib << 20, i == 0) == 0)
+			built++;
+	}
+	return built;
+}
+
+/*
+ * Without a configuration, the first module is the initial, privileged
+ * domain, as on Xen, with dom0_mem= (default 64 MiB) of memory.
  */
 static void start_domains(void)
 {
 	uint64_t mem = opts.dom0_mem_bytes ? opts.dom0_mem_bytes : (64ull << 20);
+	unsigned built = 0;
+
 	for (unsigned i = 0; i < bootinfo.nr_modules; i++) {
-		const struct boot_module *m = &bootinfo.modules[i];
-		if (!__builtin_memcmp(m->cmdline, "vireo-config", 12))
+		if (!is_config_module(&bootinfo.modules[i]))
 			continue;
-		const void *image = maddr_to_virt(m->start, m->end - m->start);
-		if (!image) {
-			printk("domain 0: module %u is not in mapped memory; not started\n", i);
-			return;
-		}
-		if (domain_build(0, image, m->end - m->start, m->cmdline, mem, true) == 0)
+		const void *text = module_bytes(i);
+		if (text)
+			built = start_configured_domains(&bootinfo.modules[i], text);
+		if (built)
 			domains_run();
 		return;
 	}
+	if (bootinfo.nr_modules == 0)
+		return;
+	const struct boot_module *m = &bootinfo.modules[0];
+	const void *image = module_bytes(0);
+	if (image && domain_build(0, "dom0", image, m->end - m->start, m->cmdline, mem, true) == 0)
+		domains_run();
 }
 
 static void selftest(const char *name)

@@ -42,6 +42,7 @@ enum domain_state { DOMAIN_EMPTY, DOMAIN_READY, DOMAIN_RUNNING, DOMAIN_SHUTDOWN,
 
 struct domain {
 	unsigned domid;
+	char name[32];
 	bool privileged;
 	enum domain_state state;
 	unsigned shutdown_reason;
@@ -69,8 +70,8 @@ int domain_layout(const struct elf_guest *g, uint64_t nr_pages, struct dom_layou
  * start_info, shared_info. On error nothing is left allocated and the
  * message names the domain and the problem.
  */
-int domain_build(unsigned domid, const void *image, size_t size, const char *cmdline,
-		 uint64_t mem_bytes, bool privileged);
+int domain_build(unsigned domid, const char *name, const void *image, size_t size,
+		 const char *cmdline, uint64_t mem_bytes, bool privileged);
 
 /*
  * Run the domains that were built, one per CPU at a time: each CPU takes the
