@@ -1,6 +1,18 @@
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/common_interface_defs.h>
+#define REPORT_TO(fd) __sanitizer_set_report_fd((void *)(intptr_t)(fd))
+#endif
+#endif
+#ifndef REPORT_TO
+#define REPORT_TO(fd) ((void)(fd))
+#endif
 
 #include "harness.h"
 
@@ -23,6 +35,35 @@ void test_fail_eq(const char *file, int line, const char *a, const char *b,
 int test_failed_now(void)
 {
 	return failures_in_case != 0;
+}
+
+static FILE *capture_file;
+static char capture_text[1 << 20];
+
+int test_capture_begin(void)
+{
+	if (!capture_file) {
+		if (!(capture_file = tmpfile()))
+			abort();
+		REPORT_TO(dup(2));                  /* reports must reach the terminal */
+	}
+	fflush(stderr);
+	if (ftruncate(fileno(capture_file), 0) != 0 || lseek(fileno(capture_file), 0, SEEK_SET) != 0)
+		abort();
+	int saved = dup(2);
+	dup2(fileno(capture_file), 2);
+	return saved;
+}
+
+const char *test_capture_end(int saved, size_t *len)
+{
+	ssize_t n = pread(2, capture_text, sizeof(capture_text) - 1, 0);
+	capture_text[n > 0 ? n : 0] = '\0';
+	dup2(saved, 2);
+	close(saved);
+	if (len)
+		*len = n > 0 ? (size_t)n : 0;
+	return capture_text;
 }
 
 static int selected(const char *name, int argc, char **argv)

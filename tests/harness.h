@@ -34,6 +34,15 @@ void test_fail_eq(const char *file, int line, const char *a, const char *b,
 int test_failed_now(void);
 int test_main(const struct test_case *cases, size_t n, int argc, char **argv);
 
+/*
+ * Capture what is written to fd 2 (where hosted printk writes) between
+ * begin and end: end returns it NUL-terminated (a buffer the next capture
+ * reuses; at most 1 MiB) and its length in *len when len is not NULL.
+ * Sanitizer reports keep going to the real stderr.
+ */
+int test_capture_begin(void);
+const char *test_capture_end(int saved, size_t *len);
+
 #define CHECK(cond) \
 	do { if (!(cond)) test_fail(__FILE__, __LINE__, #cond); } while (0)
 

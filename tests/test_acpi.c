@@ -412,28 +412,14 @@ static void build_world(uint8_t rev)
 
 static char parse_log[16384];
 
-/* Point fd 2 (the hosted console) at an emptied log file; returns the saved fd 2. */
 static int log_begin(void)
 {
-	static FILE *log_file;
-
-	if (!log_file && !(log_file = tmpfile()))
-		abort();
-	fflush(stderr);
-	if (ftruncate(fileno(log_file), 0) != 0 || lseek(fileno(log_file), 0, SEEK_SET) != 0)
-		abort();
-	int saved = dup(2);
-	dup2(fileno(log_file), 2);
-	return saved;
+	return test_capture_begin();
 }
 
-/* Put fd 2 back; what was written is in parse_log. */
 static void log_end(int saved)
 {
-	ssize_t n = pread(2, parse_log, sizeof(parse_log) - 1, 0);
-	parse_log[n > 0 ? n : 0] = '\0';
-	dup2(saved, 2);
-	close(saved);
+	snprintf(parse_log, sizeof(parse_log), "%s", test_capture_end(saved, NULL));
 }
 
 /* acpi_parse with the firmware area guarded and fd 2 captured into parse_log. */

@@ -29,16 +29,6 @@
 
 #include "harness.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#include <sanitizer/common_interface_defs.h>
-/* Reports must reach the terminal, not the captured fd 2 of parse(). */
-#define REPORT_TO(fd) __sanitizer_set_report_fd((void *)(intptr_t)(fd))
-#endif
-#endif
-#ifndef REPORT_TO
-#define REPORT_TO(fd) ((void)(fd))
-#endif
 
 /* ---- the image builder ----------------------------------------------------- */
 
@@ -233,28 +223,12 @@ static char parse_log[8192];
 
 static int log_begin(void)
 {
-	static FILE *log_file;
-
-	if (!log_file) {
-		if (!(log_file = tmpfile()))
-			abort();
-		REPORT_TO(dup(2));
-	}
-	fflush(stderr);
-	if (ftruncate(fileno(log_file), 0) != 0 || lseek(fileno(log_file), 0, SEEK_SET) != 0)
-		abort();
-	int saved = dup(2);
-	dup2(fileno(log_file), 2);
-	return saved;
+	return test_capture_begin();
 }
 
 static void log_end(int saved)
 {
-	ssize_t n = pread(2, parse_log, sizeof(parse_log) - 1, 0);
-
-	parse_log[n > 0 ? n : 0] = '\0';
-	dup2(saved, 2);
-	close(saved);
+	snprintf(parse_log, sizeof(parse_log), "%s", test_capture_end(saved, NULL));
 }
 
 /* elf_parse on an exact-size copy of M, so that AddressSanitizer catches a

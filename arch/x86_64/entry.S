@@ -89,20 +89,21 @@ trap_return:
  * SYSCALL from a guest: a hypercall when the guest kernel makes it. The CPU
  * put the guest's RIP in RCX and RFLAGS in R11 and masked IF (SFMASK); build
  * the same struct cpu_regs an interrupt from ring 3 would, on this CPU's
- * hypervisor stack, and leave through trap_return.
+ * hypervisor stack, with "vector" 256 (64-bit SYSCALL) or 257 (from 32-bit
+ * compatibility mode: no 32-bit guests, the C side crashes the domain), and
+ * leave through trap_return.
  */
-	.globl syscall_entry
-syscall_entry:
+	.macro syscall_entry_frame guest_cs, vector
 	swapgs
 	movq %rsp, %gs:24                /* percpu.guest_rsp */
 	movq %gs:16, %rsp                /* percpu.stack_top */
 	pushq $0xe02b                    /* FLAT_RING3_SS64 */
 	pushq %gs:24
 	pushq %r11
-	pushq $0xe033                    /* FLAT_RING3_CS64 */
+	pushq $\guest_cs
 	pushq %rcx
 	pushq $0                         /* error code */
-	pushq $0x100                     /* "vector" 256: a system call */
+	pushq $\vector
 	pushq %rax
 	pushq %rbx
 	pushq %rcx
@@ -123,40 +124,15 @@ syscall_entry:
 	xor %ebp, %ebp
 	call syscall_dispatch
 	jmp trap_return
+	.endm
 
-/* SYSCALL from 32-bit compatibility mode: no 32-bit guests; the C side crashes the domain. */
+	.globl syscall_entry
+syscall_entry:
+	syscall_entry_frame 0xe033, 0x100     /* FLAT_RING3_CS64 */
+
 	.globl syscall32_entry
 syscall32_entry:
-	swapgs
-	movq %rsp, %gs:24
-	movq %gs:16, %rsp
-	pushq $0xe02b
-	pushq %gs:24
-	pushq %r11
-	pushq $0xe023                    /* FLAT_RING3_CS32 */
-	pushq %rcx
-	pushq $0
-	pushq $0x101                     /* "vector" 257: a 32-bit system call */
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
-	cld
-	mov %rsp, %rdi
-	xor %ebp, %ebp
-	call syscall_dispatch
-	jmp trap_return
+	syscall_entry_frame 0xe023, 0x101     /* FLAT_RING3_CS32 */
 
 /*
  * Enter a guest for the first time: %rdi points at a struct cpu_regs placed
