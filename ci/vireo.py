@@ -157,6 +157,52 @@ class BootSuite(Suite):
         return ok, out, time.monotonic() - t0
 
 
+def rebased_guest(src, name, new_base):
+    """A copy of a guest image whose Xen notes move it to new_base (VIRT_BASE, and ENTRY and
+    HYPERCALL_PAGE with it): how an attacker would aim the domain builder elsewhere."""
+    import struct
+    data = bytearray(open(src, "rb").read())
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    notes = []
+    for i in range(phnum):
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+        if p_type == 4:
+            notes.append((p_offset, p_filesz))
+    found = {}
+    for off, size in notes:
+        at = off
+        while at + 12 <= off + size:
+            namesz, descsz, ntype = struct.unpack_from("<III", data, at)
+            desc = at + 12 + (namesz + 3) // 4 * 4
+            if data[at + 12:at + 15] == b"Xen" and descsz == 8:
+                found[ntype] = desc
+            at = desc + (descsz + 3) // 4 * 4
+    old_base, = struct.unpack_from("<Q", data, found[3])
+    for ntype in (1, 2, 3):                       # ENTRY, HYPERCALL_PAGE, VIRT_BASE
+        if ntype in found:
+            v, = struct.unpack_from("<Q", data, found[ntype])
+            struct.pack_into("<Q", data, found[ntype], (v - old_base + new_base) % 2**64)
+    dst = os.path.join(OUT, "test-images", name)
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    open(dst, "wb").write(data)
+    return dst
+
+
+class RebasedGuestSuite(BootSuite):
+    """Boot a guest image rebased to new_base (made at run time from out/guests/hello.elf)."""
+
+    def __init__(self, name, new_base, **kw):
+        super().__init__(name, **kw)
+        self.new_base = new_base
+
+    def run(self, log_path):
+        img = rebased_guest(os.path.join(OUT, "guests", "hello.elf"),
+                            self.name.replace("/", "_") + ".elf", self.new_base)
+        self.qemu["modules"] = [img]
+        return super().run(log_path)
+
+
 def boot_suites():
     banner = [r"^Vireo \S+: paravirtualizing x86-64 hypervisor", r"^  TSC +\d+\.\d+ MHz"]
     clean = [r"PANIC", r"hypervisor exception", r"did not come up"]
@@ -261,6 +307,16 @@ def boot_suites():
                   must=[r"^config: vireo\.cfg:7: 'memory': expected a number of MiB",
                         r"configuration is refused; no domain started"],
                   must_not=clean + [r"hello: done"]),
+        RebasedGuestSuite("attack/kernel-in-hypervisor-image-range", 0xFFFF82D080000000, cpus=1,
+                          memory="256M", must=[r"^domain 0 \(dom0\): cannot build \(-22\)",
+                                               r"no domain to run; stopping"],
+                          must_not=clean + [r"hello: done"]),
+        RebasedGuestSuite("attack/kernel-in-direct-map", 0xFFFF830000000000, cpus=1, memory="256M",
+                          must=[r"^domain 0 \(dom0\): cannot build \(-22\)"],
+                          must_not=clean + [r"hello: done"]),
+        RebasedGuestSuite("attack/kernel-across-lower-half-end", 0x00007FFFFFFF0000, cpus=1,
+                          memory="256M", must=[r"cannot build \(-22\)|kernel image refused"],
+                          must_not=clean + [r"hello: done"]),
         BootSuite("boot/guest-bad-image", cpus=1, memory="256M", modules=[f"{demo} not-an-elf"],
                   must=[r"^elf: not an ELF image \(bad magic\)", r"^domain 0 \(dom0\): kernel image refused"],
                   must_not=[r"PANIC"]),

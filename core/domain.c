@@ -66,7 +66,12 @@ static uint64_t pte_for(struct builder *b, uint64_t va, uint64_t flags)
 	return ((uint64_t)b->d->p2m[pfn] << PAGE_SHIFT) | flags;
 }
 
-/* The table below `table` slot idx, made from the next page-table page if absent. */
+/*
+ * The table below `table` slot idx, made from the next page-table page if
+ * absent. Only tables the builder made itself are ever descended into:
+ * domain_layout keeps the whole mapping clear of the hypervisor's L4 slots,
+ * which are the only entries present in a fresh root.
+ */
 static uint64_t *pt_next(struct builder *b, uint64_t *table, unsigned idx)
 {
 	if (!(table[idx] & PT_P)) {
@@ -84,7 +89,10 @@ static void build_page_tables(struct builder *b)
 
 	b->next_pt = l->vpt_start + PAGE_SIZE;
 	machine_guest_root_init(l4);
-	for (uint64_t va = l->v_start; va < l->v_end; va += PAGE_SIZE) {
+	for (uint64_t va = l->v_start; va != l->v_end; va += PAGE_SIZE) {
+		unsigned slot = (va >> 39) & 511;
+		if (slot >= 256 && slot < 272)
+			panic("domain %u: builder reached the hypervisor's L4 slot %u", b->d->domid, slot);
 		uint64_t *l3 = pt_next(b, l4, (va >> 39) & 511);
 		uint64_t *l2 = pt_next(b, l3, (va >> 30) & 511);
 		uint64_t *l1 = pt_next(b, l2, (va >> 21) & 511);

@@ -8,6 +8,23 @@
 
 #define MB(x) ((uint64_t)(x) << 20)
 
+#define LOWER_HALF_END 0x0000800000000000ull
+
+/*
+ * [start, end) is the guest's to have: all in the lower canonical half, or
+ * all above the hypervisor's range (Xen's rule for PV guests). The image
+ * chooses VIRT_BASE; without this, a kernel placed in the hypervisor's range
+ * would have the builder write into the hypervisor's own page tables.
+ */
+bool domain_range_is_guest(uint64_t start, uint64_t end)
+{
+	if (end <= start && end != 0)
+		return false;                        /* wraps (end 0: the top of the space) */
+	if (end != 0 && end <= LOWER_HALF_END)
+		return true;
+	return start >= HYPERVISOR_VIRT_END;
+}
+
 static uint64_t round_up(uint64_t x, uint64_t a)
 {
 	return (x + a - 1) & ~(a - 1);
@@ -48,6 +65,8 @@ int domain_layout(const struct elf_guest *g, uint64_t nr_pages, struct dom_layou
 	}
 	if ((l->v_end - l->v_start) >> PAGE_SHIFT > nr_pages)
 		return -VIREO_ENOMEM;
+	if (!domain_range_is_guest(l->v_start, l->v_end))
+		return -VIREO_EINVAL;
 	return 0;
 }
 

@@ -77,7 +77,31 @@ static void layout_without_notes_at_zero(void)
 	CHECK_EQ(l.v_start, 0);
 }
 
+/* A kernel image chooses VIRT_BASE: it must never put the layout in the hypervisor's range. */
+static void layout_refuses_the_hypervisor_range(void)
+{
+	static const uint64_t bases[] = {
+		0xFFFF82D080000000ull,              /* the hypervisor's image */
+		0xFFFF830000000000ull,              /* the direct map */
+		0xFFFF800000000000ull,              /* the M2P */
+		0x00007FFFFFF00000ull,              /* a 2 MiB kernel: runs past the lower half */
+	};
+	struct dom_layout l;
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		struct elf_guest g = { .virt_base = bases[i], .virt_kstart = bases[i] + 0x2000,
+				       .virt_kend = bases[i] + 0x200000 };
+		CHECK_EQ(domain_layout(&g, 8192, &l), -VIREO_EINVAL);
+	}
+	CHECK(domain_range_is_guest(0, 0x0000800000000000ull));
+	CHECK(!domain_range_is_guest(0x00007FFFFFFFF000ull, 0x0000800000001000ull));
+	CHECK(domain_range_is_guest(0xFFFF880000000000ull, 0xFFFF880000400000ull));
+	CHECK(!domain_range_is_guest(0xFFFF87FFFFFFF000ull, 0xFFFF880000001000ull));
+	CHECK(domain_range_is_guest(0xFFFFFFFFFFC00000ull, 0));     /* up to the very top */
+	CHECK(!domain_range_is_guest(0xFFFFFFFFFFC00000ull, 0x1000)); /* wraps */
+}
+
 static const struct test_case cases[] = {
+	TEST(layout_refuses_the_hypervisor_range),
 	TEST(layout_small_kernel),
 	TEST(layout_grows_tables_with_the_mapping),
 	TEST(layout_refuses_what_does_not_fit),

@@ -145,6 +145,22 @@ static bool trampoline_page_free(void)
 	return true;
 }
 
+/*
+ * Guests run with the hypervisor's mappings present (supervisor-only), as on
+ * Xen before XPTI. A CPU that may leak supervisor data to user mode
+ * (Meltdown; not RDCL_NO) lets a guest read other domains: say so.
+ */
+static void meltdown_warning(void)
+{
+	struct cpuid_regs v = cpuid(0, 0);
+	bool intel = v.b == 0x756e6547;                 /* "Genu" */
+	bool has_caps = v.a >= 7 && (cpuid(7, 0).d & (1u << 29));
+	bool rdcl_no = has_caps && (rdmsr(0x10A) & 1);
+	if (intel && !rdcl_no)
+		printk("WARNING: this CPU may be affected by Meltdown (no RDCL_NO), and Vireo has no "
+		       "page-table isolation yet: a guest could read other domains' memory\n");
+}
+
 static void banner(const char *tsc_how)
 {
 	printk("Vireo %s: paravirtualizing x86-64 hypervisor\n", VIREO_VERSION);
@@ -309,6 +325,7 @@ NORETURN void boot_main(uint32_t magic, uint32_t info)
 	smp_flush_all_tlbs();
 
 	banner(tsc_how);
+	meltdown_warning();
 	if (opts.selftest[0])
 		selftest(opts.selftest);
 	if (opts.bench)

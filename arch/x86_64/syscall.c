@@ -39,6 +39,8 @@ void syscall_init_cpu(void)
 	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
 	wrmsr(MSR_CSTAR, (uint64_t)syscall32_entry);
 	wrmsr(MSR_SFMASK, SYSCALL_MASK);
+	/* SYSENTER is not a way in: a zero CS makes it #GP (firmware may have left one). */
+	wrmsr(0x174, 0);                              /* IA32_SYSENTER_CS */
 }
 
 compile_assert(FLAT_RING3_CS32 + 16 == FLAT_RING3_CS64, "SYSRET's CS arithmetic");
@@ -304,6 +306,8 @@ void machine_enter_guest(const struct guest_entry *e)
 	};
 	/* The guest starts with a null GS base of its own; ours goes to KERNEL_GS_BASE at the swap. */
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
+	/* Nothing of the previous domain on this CPU may show: a fresh x87 state. */
+	__asm__ volatile("fninit");
 	write_cr3(e->root_maddr);
 	guest_enter_frame(frame);
 }

@@ -61,9 +61,13 @@ struct domain {
  * Compute the start-of-day layout for an image of nr_pages pages: kernel,
  * P2M list, start_info, page tables, stack, mapped up to a 4 MiB boundary
  * with at least 512 KiB of slack (Xen's PV builder). -VIREO_ENOMEM when it
- * does not fit in nr_pages.
+ * does not fit in nr_pages, -VIREO_EINVAL when any of it would lie outside
+ * the guest's part of the address space.
  */
 int domain_layout(const struct elf_guest *g, uint64_t nr_pages, struct dom_layout *out);
+
+/* [start, end) lies where a guest may map (not the hypervisor's range, not the hole). */
+bool domain_range_is_guest(uint64_t start, uint64_t end);
 
 /*
  * Build domain `domid` from an ELF image: memory, P2M, page tables,
