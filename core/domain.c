@@ -161,7 +161,13 @@ int domain_fill_hypercall_page(uint64_t pfn)
 	return 0;
 }
 
-static void domain_free(struct domain *d)
+struct domain *domain_by_id(unsigned domid)
+{
+	return domid < MAX_DOMAINS ? &domains[domid] : NULL;
+}
+
+/* Give back a domain's memory and its slot. Nothing may still run on its page tables. */
+void domain_destroy(struct domain *d)
 {
 	for (uint64_t pfn = 0; d->p2m && pfn < d->nr_pages; pfn++)
 		if (d->p2m[pfn] != INVALID_MFN)
@@ -224,7 +230,7 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 	if (rc) {
 		printk("domain %u (%s): cannot build (%d): %s\n", domid, name ? name : "-", rc,
 		       rc == -VIREO_ENOMEM ? "not enough memory" : "kernel does not fit its layout");
-		domain_free(d);
+		domain_destroy(d);
 		return rc;
 	}
 	struct builder b = { .d = d, .l = &d->layout };

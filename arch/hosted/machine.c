@@ -223,6 +223,7 @@ void machine_console_write(const char *buf, size_t len)
 
 void machine_halt(int status)
 {
+	hosted_halt_hook(status);
 	fflush(NULL);
 	_exit(status);
 }

@@ -253,14 +253,7 @@ bool guest_exception(struct cpu_regs *regs)
 /* A guest address range: canonical, not wrapping, and clear of the hypervisor's range. */
 static bool guest_range_ok(uint64_t va, size_t len)
 {
-	uint64_t end = va + len;
-	if (end < va)
-		return false;
-	if (len == 0)
-		return true;
-	bool low = end <= 0x0000800000000000ull;
-	bool high = va >= HYPERVISOR_VIRT_END;
-	return low || high;
+	return len == 0 || domain_range_is_guest(va, va + len);
 }
 
 int copy_from_guest(void *dst, uint64_t guest_va, size_t len)

@@ -77,6 +77,15 @@ bool domain_range_is_guest(uint64_t start, uint64_t end);
 int domain_build(unsigned domid, const char *name, const void *image, size_t size,
 		 const char *cmdline, uint64_t mem_bytes, bool privileged);
 
+struct domain *domain_by_id(unsigned domid);
+
+/*
+ * Free an ended (or never started) domain's memory and make its slot empty.
+ * Nothing may run on its page tables any more: today only the hosted tests
+ * call it; the hypervisor keeps an ended domain's memory (a known gap).
+ */
+void domain_destroy(struct domain *d);
+
 /*
  * Run the domains that were built, one per CPU at a time: each CPU takes the
  * next ready domain and runs it until it ends, then takes another. Called

@@ -17,6 +17,14 @@
  */
 int hosted_machine_init(size_t mem_bytes, unsigned nr_cpus);
 
+/*
+ * Guests (arch/hosted/guest.c): entering a guest calls enter (which must not
+ * return: a test longjmps out of it); machine_halt calls halt first when set.
+ */
+struct guest_entry;
+void hosted_set_guest_hooks(void (*enter)(const struct guest_entry *e), void (*halt)(int status));
+void hosted_halt_hook(int status);
+
 /* Bind the calling thread to the host CPU that backs hosted CPU `cpu` (best effort). */
 void hosted_pin_to_cpu(unsigned cpu);
 

@@ -1,0 +1,119 @@
+/*
+ * Guests on the hosted machine: what the domain builder and the hypercall
+ * handlers need of the machine, so that core/domain.c and core/hypercall.c
+ * run (and are fuzzed) in a Linux process.
+ *
+ * A "guest" never executes here. Entering one records its page-table root
+ * and calls a hook the test installed (typically a longjmp back into the
+ * test); copies to and from guest memory walk the guest's own 4-level page
+ * tables in software, with the checks the MMU would make for a supervisor
+ * access to a user page (present and user at every level, writable at every
+ * level for a write), so a hosted test sees exactly the memory a guest could
+ * hand the hypervisor.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <arch/hosted.h>
+#include <core/domain.h>
+#include <vireo/errno.h>
+#include <vireo/machine.h>
+
+#define PT_P  0x001ull
+#define PT_W  0x002ull
+#define PT_U  0x004ull
+#define PT_PS 0x080ull
+#define PT_ADDR 0x000FFFFFFFFFF000ull
+
+static void (*enter_hook)(const struct guest_entry *e);
+static void (*halt_hook)(int status);
+static _Thread_local maddr_t guest_root;     /* the "CR3" of this CPU */
+
+void hosted_set_guest_hooks(void (*enter)(const struct guest_entry *e), void (*halt)(int status))
+{
+	enter_hook = enter;
+	halt_hook = halt;
+}
+
+void hosted_halt_hook(int status)
+{
+	if (halt_hook)
+		halt_hook(status);
+}
+
+void machine_guest_root_init(uint64_t *root)
+{
+	/* No hypervisor mappings to share in a process: its slots stay empty. */
+	memset(root + 256, 0, 16 * sizeof(*root));
+}
+
+void machine_enter_guest(const struct guest_entry *e)
+{
+	guest_root = e->root_maddr;
+	if (enter_hook)
+		enter_hook(e);
+	abort();                                  /* nowhere to go: a test bug */
+}
+
+int machine_start_on_cpu(unsigned cpu, void (*fn)(void *arg, unsigned cpu), void *arg)
+{
+	return -VIREO_EINVAL;                     /* domains run on the calling thread only */
+}
+
+void machine_idle(void)
+{
+	abort();
+}
+
+/* The host address of guest virtual address va, or NULL where the guest's tables say no. */
+static uint8_t *guest_walk(uint64_t va, bool write)
+{
+	uint64_t entry = guest_root | PT_P | PT_U | PT_W;
+	for (int level = 3; level >= 0; level--) {
+		const uint64_t *table = mfn_to_virt((entry & PT_ADDR) >> PAGE_SHIFT);
+		if (!table)
+			return NULL;
+		entry = table[(va >> (12 + 9 * level)) & 511];
+		if (!(entry & PT_P) || !(entry & PT_U) || (write && !(entry & PT_W)))
+			return NULL;
+		if (level && (entry & PT_PS))
+			return NULL;                  /* the builder makes no superpages */
+	}
+	uint8_t *page = mfn_to_virt((entry & PT_ADDR) >> PAGE_SHIFT);
+	return page ? page + (va & (PAGE_SIZE - 1)) : NULL;
+}
+
+static int guest_copy(uint64_t va, void *host, size_t len, bool to_guest)
+{
+	if (len == 0)
+		return 0;
+	if (!domain_range_is_guest(va, va + len))
+		return -VIREO_EFAULT;
+	uint8_t *h = host;
+	while (len) {
+		size_t chunk = PAGE_SIZE - (va & (PAGE_SIZE - 1));
+		if (chunk > len)
+			chunk = len;
+		uint8_t *g = guest_walk(va, to_guest);
+		if (!g)
+			return -VIREO_EFAULT;
+		if (to_guest)
+			memcpy(g, h, chunk);
+		else
+			memcpy(h, g, chunk);
+		va += chunk;
+		h += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+int copy_from_guest(void *dst, uint64_t guest_va, size_t len)
+{
+	return guest_copy(guest_va, dst, len, false);
+}
+
+int copy_to_guest(uint64_t guest_va, const void *src, size_t len)
+{
+	return guest_copy(guest_va, (void *)src, len, true);
+}
