@@ -172,6 +172,7 @@ void domain_destroy(struct domain *d)
 	for (uint64_t pfn = 0; d->p2m && pfn < d->nr_pages; pfn++)
 		if (d->p2m[pfn] != INVALID_MFN)
 			frame_free(d->p2m[pfn], 0);
+	/* 0 too: a slot never built is all zero, and MFN 0 is never a domain's (low 1 MiB). */
 	if (d->shared_info_mfn != INVALID_MFN && d->shared_info_mfn)
 		frame_free(d->shared_info_mfn, 0);
 	xfree(d->p2m);
@@ -222,14 +223,16 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 	*d = (struct domain){ .domid = domid, .privileged = privileged, .shared_info_mfn = INVALID_MFN };
 	for (size_t i = 0; name && name[i] && i < sizeof(d->name) - 1; i++)
 		d->name[i] = name[i];
+	const char *why = "its addresses are outside the guest's part of the address space";
 	rc = domain_layout(&g, nr_pages, &d->layout);
-	if (rc == 0)
-		rc = domain_alloc_memory(d, nr_pages);
-	if (rc == 0)
-		rc = elf_load(&g, image, size, elf_dest, d);
+	if (rc == -VIREO_ENOMEM)
+		why = "its start-of-day layout does not fit its memory";
+	if (rc == 0 && (rc = domain_alloc_memory(d, nr_pages)) != 0)
+		why = "not enough free memory";
+	if (rc == 0 && (rc = elf_load(&g, image, size, elf_dest, d)) != 0)
+		why = "its segments do not fit the layout";
 	if (rc) {
-		printk("domain %u (%s): cannot build (%d): %s\n", domid, name ? name : "-", rc,
-		       rc == -VIREO_ENOMEM ? "not enough memory" : "kernel does not fit its layout");
+		printk("domain %u (%s): cannot build (%d): %s\n", domid, name ? name : "-", rc, why);
 		domain_destroy(d);
 		return rc;
 	}
