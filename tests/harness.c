@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #if defined(__has_feature)
@@ -64,6 +65,33 @@ const char *test_capture_end(int saved, size_t *len)
 	if (len)
 		*len = n > 0 ? (size_t)n : 0;
 	return capture_text;
+}
+
+int test_dies_asserting(void (*fn)(void))
+{
+	int fds[2];
+	char buf[4096];
+	size_t len = 0;
+
+	fflush(NULL);
+	if (pipe(fds) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], STDERR_FILENO);
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		fn();
+		_exit(0);
+	}
+	close(fds[1]);
+	for (ssize_t r; (r = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0;)
+		len += (size_t)r;
+	buf[len] = 0;
+	close(fds[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 2 && strstr(buf, "assertion failed") != NULL;
 }
 
 static int selected(const char *name, int argc, char **argv)

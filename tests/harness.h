@@ -43,6 +43,13 @@ int test_main(const struct test_case *cases, size_t n, int argc, char **argv);
 int test_capture_begin(void);
 const char *test_capture_end(int saved, size_t *len);
 
+/*
+ * Run fn in a child process: 1 when it stopped in a failed ASSERT (panic,
+ * exit status 2, "assertion failed" printed), 0 otherwise, -1 if it could
+ * not run. For invariants that are meant to stop the machine.
+ */
+int test_dies_asserting(void (*fn)(void));
+
 #define CHECK(cond) \
 	do { if (!(cond)) test_fail(__FILE__, __LINE__, #cond); } while (0)
 

@@ -462,32 +462,9 @@ static void fa_random_vs_model(void)
 
 /* ---- ASSERTs on bad frees (in a child process: panic stops the machine) -- */
 
-/* Run fn in a child; its exit status, and whether it printed an assertion failure. */
 static int dies_asserting(void (*fn)(void))
 {
-	int fds[2];
-	char buf[4096];
-	size_t len = 0;
-
-	fflush(NULL);
-	if (pipe(fds) != 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], STDERR_FILENO);
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		fn();
-		_exit(0);
-	}
-	close(fds[1]);
-	for (ssize_t r; (r = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0;)
-		len += (size_t)r;
-	buf[len] = 0;
-	close(fds[0]);
-	int st;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) && WEXITSTATUS(st) == 2 && strstr(buf, "assertion failed");
+	return test_dies_asserting(fn);
 }
 
 static struct frame_allocator death_fa;

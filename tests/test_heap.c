@@ -488,32 +488,9 @@ static void heap_xmalloc_two_cpus(void)
 
 /* ---- ASSERTs on pointers that are not ours (in a child process) ---------- */
 
-/* Run fn in a child: 1 if it stopped in an ASSERT (panic, status 2). */
 static int dies_asserting(void (*fn)(void))
 {
-	int fds[2];
-	char buf[4096];
-	size_t len = 0;
-
-	fflush(NULL);
-	if (pipe(fds) != 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(fds[1], STDERR_FILENO);
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		fn();
-		_exit(0);
-	}
-	close(fds[1]);
-	for (ssize_t r; (r = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0;)
-		len += (size_t)r;
-	buf[len] = 0;
-	close(fds[0]);
-	int st;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) && WEXITSTATUS(st) == 2 && strstr(buf, "assertion failed");
+	return test_dies_asserting(fn);
 }
 
 static void free_libc_pointer(void)

@@ -6,6 +6,43 @@
  */
 	.text
 
+/* The general registers in struct cpu_regs order (arch/traps.h): r15 at the lowest address. */
+	.macro push_gprs
+	pushq %rax
+	pushq %rbx
+	pushq %rcx
+	pushq %rdx
+	pushq %rsi
+	pushq %rdi
+	pushq %rbp
+	pushq %r8
+	pushq %r9
+	pushq %r10
+	pushq %r11
+	pushq %r12
+	pushq %r13
+	pushq %r14
+	pushq %r15
+	.endm
+
+	.macro pop_gprs
+	popq %r15
+	popq %r14
+	popq %r13
+	popq %r12
+	popq %r11
+	popq %r10
+	popq %r9
+	popq %r8
+	popq %rbp
+	popq %rdi
+	popq %rsi
+	popq %rdx
+	popq %rcx
+	popq %rbx
+	popq %rax
+	.endm
+
 /* Vectors for which the CPU pushes an error code. */
 #define HAS_ERR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
 
@@ -35,21 +72,7 @@ trap_common:
 	testb $3, 24(%rsp)               /* the interrupted CS: from a guest (ring 3)? */
 	jz 1f
 	swapgs                           /* GS base: the guest's -> this CPU's struct percpu */
-1:	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+1:	push_gprs
 	mov %rsp, %rdi
 	/* Frame pointer chain for backtraces: the interrupted rbp, then its rip. */
 	pushq 17*8(%rsp)                 /* rip */
@@ -64,21 +87,7 @@ trap_common:
  */
 	.globl trap_return
 trap_return:
-	popq %r15
-	popq %r14
-	popq %r13
-	popq %r12
-	popq %r11
-	popq %r10
-	popq %r9
-	popq %r8
-	popq %rbp
-	popq %rdi
-	popq %rsi
-	popq %rdx
-	popq %rcx
-	popq %rbx
-	popq %rax
+	pop_gprs
 	add $16, %rsp                    /* vector, error code */
 	testb $3, 8(%rsp)                /* returning to a guest? */
 	jz 1f
@@ -104,21 +113,7 @@ trap_return:
 	pushq %rcx
 	pushq $0                         /* error code */
 	pushq $\vector
-	pushq %rax
-	pushq %rbx
-	pushq %rcx
-	pushq %rdx
-	pushq %rsi
-	pushq %rdi
-	pushq %rbp
-	pushq %r8
-	pushq %r9
-	pushq %r10
-	pushq %r11
-	pushq %r12
-	pushq %r13
-	pushq %r14
-	pushq %r15
+	push_gprs
 	cld
 	mov %rsp, %rdi
 	xor %ebp, %ebp
