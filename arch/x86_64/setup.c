@@ -117,32 +117,31 @@ static void memory_init(void)
 }
 
 /*
- * The AP trampoline is copied to AP_TRAMPOLINE_PHYS; a loader may have put a
- * module there (GRUB on UEFI uses low memory). Then run on one CPU and say so.
+ * A page for the AP start-up code: below 1 MiB (a start-up IPI names a page
+ * there), RAM in the memory map, and clear of every module (GRUB on UEFI puts
+ * modules in low memory). 0 when there is none: then only CPU 0 runs.
  */
-static bool trampoline_page_free(void)
+static uint32_t trampoline_page_find(void)
 {
-	bool ram = false;
-	for (unsigned i = 0; i < bootinfo.nr_mmap; i++) {
-		const struct boot_mmap_entry *e = &bootinfo.mmap[i];
-		if (e->type == E820_RAM && e->addr <= AP_TRAMPOLINE_PHYS &&
-		    e->addr + e->len >= AP_TRAMPOLINE_PHYS + PAGE_SIZE)
-			ram = true;
-	}
-	if (!ram) {
-		printk("smp: the AP start-up page at 0x%x is not RAM; running on CPU 0 only\n",
-		       AP_TRAMPOLINE_PHYS);
-		return false;
-	}
-	for (unsigned i = 0; i < bootinfo.nr_modules; i++) {
-		const struct boot_module *m = &bootinfo.modules[i];
-		if (m->start < AP_TRAMPOLINE_PHYS + PAGE_SIZE && m->end > AP_TRAMPOLINE_PHYS) {
-			printk("smp: module %u overlaps the AP start-up page at 0x%x; running on CPU 0 only\n",
-			       i, AP_TRAMPOLINE_PHYS);
-			return false;
+	for (uint32_t page = 0x1000; page < 0x9F000; page += PAGE_SIZE) {
+		bool ram = false, taken = false;
+		for (unsigned i = 0; i < bootinfo.nr_mmap; i++) {
+			const struct boot_mmap_entry *e = &bootinfo.mmap[i];
+			if (e->type == E820_RAM && e->addr <= page && e->addr + e->len >= page + PAGE_SIZE)
+				ram = true;
+			else if (e->type != E820_RAM && e->addr < page + PAGE_SIZE && e->addr + e->len > page)
+				taken = true;
 		}
+		for (unsigned i = 0; i < bootinfo.nr_modules; i++) {
+			const struct boot_module *m = &bootinfo.modules[i];
+			if (m->start < page + PAGE_SIZE && m->end > page)
+				taken = true;
+		}
+		if (ram && !taken)
+			return page;
 	}
-	return true;
+	printk("smp: no free RAM page below 1 MiB for the AP start-up code; running on CPU 0 only\n");
+	return 0;
 }
 
 /*
@@ -319,8 +318,9 @@ NORETURN void boot_main(uint32_t magic, uint32_t info)
 	apic_timer_calibrate();
 	image_bench_init();
 	irq_enable();
-	if (trampoline_page_free())
-		smp_boot(&acpi, opts.max_cpus ? opts.max_cpus : MAX_CPUS);
+	uint32_t ap_page = trampoline_page_find();
+	if (ap_page)
+		smp_boot(&acpi, opts.max_cpus ? opts.max_cpus : MAX_CPUS, ap_page);
 	paging_drop_identity();
 	smp_flush_all_tlbs();
 

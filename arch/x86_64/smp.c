@@ -30,6 +30,8 @@ extern uint8_t boot_stack[];
 static uint8_t ist_stacks[MAX_CPUS][3][IST_STACK_SIZE] ALIGNED(4096);
 
 extern char trampoline_start[], trampoline_end[], tr_cr3[], tr_stack[], tr_percpu[];
+extern char tr_gdt[], tr_gdt_desc_base[], tr_jmp32[], tr_jmp64[], tr_start32_sym[], tr_start64_sym[];
+static uint32_t trampoline_page;          /* physical address, chosen by smp_boot's caller */
 
 void cpu_init_tables(struct percpu *pc)
 {
@@ -133,7 +135,9 @@ NORETURN void ap_entry64(struct percpu *pc)
 static bool start_ap(unsigned c, uint32_t apic)
 {
 	struct percpu *pc = &percpu[c];
-	uint8_t *tr = maddr_to_virt(AP_TRAMPOLINE_PHYS, PAGE_SIZE);
+	uint8_t *tr = maddr_to_virt(trampoline_page, PAGE_SIZE);
+#define TR_FIELD(type, sym) (*(type *)(tr + ((sym) - trampoline_start)))
+#define TR_ADDR(sym) (trampoline_page + (uint32_t)((sym) - trampoline_start))
 
 	pc->cpu_id = c;
 	pc->apic_id = apic;
@@ -142,6 +146,9 @@ static bool start_ap(unsigned c, uint32_t apic)
 		return false;
 	}
 	__builtin_memcpy(tr, trampoline_start, (size_t)(trampoline_end - trampoline_start));
+	TR_FIELD(uint32_t, tr_gdt_desc_base) = TR_ADDR(tr_gdt);
+	TR_FIELD(uint32_t, tr_jmp32) = TR_ADDR(tr_start32_sym);
+	TR_FIELD(uint32_t, tr_jmp64) = TR_ADDR(tr_start64_sym);
 	*(uint64_t *)(tr + (tr_cr3 - trampoline_start)) = paging_root_maddr();
 	/* The AP enters ap_entry64 by jmp: leave the slot a call would have pushed. */
 	*(uint64_t *)&cpu_stacks[c][CPU_STACK_SIZE - 8] = 0;
@@ -152,7 +159,7 @@ static bool start_ap(unsigned c, uint32_t apic)
 	apic_send_init(apic);
 	tsc_delay_us(10000);
 	for (int sipi = 0; sipi < 2; sipi++) {
-		apic_send_sipi(apic, AP_TRAMPOLINE_PHYS >> 12);
+		apic_send_sipi(apic, trampoline_page >> 12);
 		/* Emulators can be slow to start a CPU: wait up to 1 s per SIPI. */
 		for (int i = 0; i < 10000; i++) {
 			if (atomic_load_explicit(&pc->online, memory_order_acquire))
@@ -175,8 +182,9 @@ static void reload_cr3(void *arg, unsigned cpu)
 	write_cr3(read_cr3());
 }
 
-unsigned smp_boot(const struct acpi_info *ai, unsigned max_cpus)
+unsigned smp_boot(const struct acpi_info *ai, unsigned max_cpus, uint32_t start_page)
 {
+	trampoline_page = start_page;
 	uint32_t self = apic_id();
 	unsigned next = 1;
 

@@ -1,28 +1,35 @@
 /*
- * AP start-up trampoline, copied to AP_TRAMPOLINE_PHYS (a page below 1 MiB)
- * before each start-up IPI. An AP starts here in real mode at CS:IP =
- * (AP_TRAMPOLINE_PHYS >> 4):0, goes through protected mode to long mode with
- * the boot CPU's page tables (which identity-map the first 2 MiB, executable),
- * and jumps to ap_entry64 in the image with the stack the boot CPU left in
- * tr_stack. All addresses are physical: TR(x) is x's address in the copy.
+ * AP start-up trampoline. The boot CPU copies it to a free page below 1 MiB
+ * (chosen at boot: a loader may have put modules anywhere in low memory)
+ * and fills its data fields, then sends INIT-SIPI-SIPI. An AP starts here in
+ * real mode at CS:IP = (page >> 4):0, goes through protected mode to long
+ * mode with the boot CPU's page tables (which identity-map the first 2 MiB,
+ * executable), and jumps to ap_entry64 with the stack the boot CPU left.
+ *
+ * The code is position-independent: EBP holds the page's physical address
+ * (CS << 4, computed in real mode), data is reached as OFF(x)(%ebp), and the
+ * two far jumps go through pointers the boot CPU fills (tr_jmp32, tr_jmp64),
+ * as is the GDT descriptor's base.
  */
-#include <arch/layout.h>
-
-#define TR(x) ((x) - trampoline_start + AP_TRAMPOLINE_PHYS)
+#define OFF(x) ((x) - trampoline_start)
 
 	.section .trampoline, "aw"
-	.globl trampoline_start, trampoline_end, tr_cr3, tr_stack, tr_percpu
+	.globl trampoline_start, trampoline_end
+	.globl tr_cr3, tr_stack, tr_percpu, tr_gdt_desc_base, tr_jmp32, tr_jmp64, tr_gdt
 	.code16
 trampoline_start:
 	cli
 	cld
 	mov %cs, %ax
 	mov %ax, %ds
-	lgdtl tr_gdt_desc - trampoline_start
+	xor %ebp, %ebp
+	mov %ax, %bp
+	shl $4, %ebp                             /* EBP = this page's physical address */
+	lgdtl OFF(tr_gdt_desc)
 	mov %cr0, %eax
 	or $1, %eax
 	mov %eax, %cr0
-	ljmpl $0x08, $TR(tr_start32)
+	ljmpl *OFF(tr_jmp32)                     /* -> tr_start32, with CS = 0x08 */
 
 	.code32
 tr_start32:
@@ -33,7 +40,7 @@ tr_start32:
 	mov %cr4, %eax
 	or $((1 << 5) | (1 << 7)), %eax          /* PAE, PGE */
 	mov %eax, %cr4
-	mov TR(tr_cr3), %eax
+	mov OFF(tr_cr3)(%ebp), %eax
 	mov %eax, %cr3
 	mov $0x80000001, %eax
 	cpuid
@@ -48,16 +55,17 @@ tr_start32:
 	/* CR0 whole: after INIT it has CD and NW set (caches off). PG WP NE ET MP PE. */
 	mov $0x80010033, %eax
 	mov %eax, %cr0
-	ljmp $0x18, $TR(tr_start64)
+	ljmp *OFF(tr_jmp64)(%ebp)                /* -> tr_start64, with CS = 0x18 */
 
 	.code64
 tr_start64:
+	mov %ebp, %ebp                           /* zero-extend: the upper half is undefined here */
 	mov $0x10, %eax
 	mov %eax, %ds
 	mov %eax, %es
 	mov %eax, %ss
-	mov TR(tr_stack), %rsp                   /* top - 8: as if called */
-	mov TR(tr_percpu), %rdi
+	mov OFF(tr_stack)(%rbp), %rsp            /* top - 8: as if called */
+	mov OFF(tr_percpu)(%rbp), %rdi
 	movabs $ap_entry64, %rax
 	jmp *%rax
 
@@ -68,12 +76,23 @@ tr_gdt:
 	.quad 0x00CF92000000FFFF                 /* 0x10: data */
 	.quad 0x00AF9A000000FFFF                 /* 0x18: 64-bit code */
 tr_gdt_end:
+	.align 4
 tr_gdt_desc:
 	.short tr_gdt_end - tr_gdt - 1
-	.long TR(tr_gdt)
+tr_gdt_desc_base:
+	.long 0                                  /* page + OFF(tr_gdt) */
 
+	.align 8
+tr_jmp32:	.long 0                          /* page + OFF(tr_start32) */
+		.short 0x08
+	.align 8
+tr_jmp64:	.long 0                          /* page + OFF(tr_start64) */
+		.short 0x18
 	.align 8
 tr_cr3:		.quad 0
 tr_stack:	.quad 0
 tr_percpu:	.quad 0
+	.globl tr_start32_sym, tr_start64_sym
+	.set tr_start32_sym, tr_start32
+	.set tr_start64_sym, tr_start64
 trampoline_end:

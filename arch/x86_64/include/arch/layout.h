@@ -59,7 +59,4 @@
 #define CPU_STACK_SIZE  16384
 #define IST_STACK_SIZE  8192
 
-/* Where the AP start-up trampoline is copied (below 1 MiB, page aligned). */
-#define AP_TRAMPOLINE_PHYS 0x8000
-
 #endif

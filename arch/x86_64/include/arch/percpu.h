@@ -56,8 +56,12 @@ extern unsigned nr_cpus_online;
 
 struct acpi_info;
 
-/* Start the CPUs the MADT lists (at most max_cpus in all); returns how many are up. */
-unsigned smp_boot(const struct acpi_info *ai, unsigned max_cpus);
+/*
+ * Start the CPUs the MADT lists (at most max_cpus in all), through the AP
+ * start-up code copied to start_page (a free RAM page below 1 MiB); returns
+ * how many are up.
+ */
+unsigned smp_boot(const struct acpi_info *ai, unsigned max_cpus, uint32_t start_page);
 
 /* Reload CR3 on every CPU (after a change to the hypervisor's own mappings). */
 void smp_flush_all_tlbs(void);
