@@ -3,10 +3,11 @@
  *
  *   console -> boot information -> command line -> page tables -> CPU tables
  *   -> TSC -> ACPI -> memory (frame allocator, heap) -> local APIC and timer
- *   -> the other CPUs -> banner -> self-tests, benchmarks -> stop.
+ *   -> the other CPUs -> banner -> self-tests, benchmarks -> domains.
  *
- * Until domains exist (issue 5) the image runs what the command line asks
- * for (vireo.selftest=..., vireo.bench) and then stops with EXIT_OK.
+ * The domains come from a configuration module, or else the first module is
+ * the initial domain (start_domains). With no domain to run, the machine
+ * stops with EXIT_OK once the self-tests and benchmarks asked for are done.
  */
 #include <arch/apic.h>
 #include <arch/bootinfo.h>

@@ -2,12 +2,13 @@
  * Domains: the PV domain builder (Xen's start-of-day layout), shutdown and
  * crash, and the hypercall dispatcher's entry point.
  *
- * This is the first slice of issue 5: one vCPU per domain, one domain run
- * at a time (no scheduler yet), guest kernel mode only (no guest user
- * mode), no event channels. What a domain may do today: set_trap_table and
- * iret (exceptions are bounced to its handlers as on Xen), console_io,
- * xen_version, sched_op shutdown/yield; any other hypercall is -ENOSYS; an
- * exception it has no handler for crashes it.
+ * This is the first slice of issue 5: one vCPU per domain, each CPU runs
+ * one domain to its end (no scheduler yet), guest kernel mode only (no
+ * guest user mode), no event channels. What a domain may do today:
+ * set_trap_table and iret (exceptions are bounced to its handlers as on
+ * Xen), console_io, xen_version, sched_op shutdown/yield, memory_op and
+ * vcpu_op queries, CPUID and the hypercall-page MSR; any other hypercall is
+ * -ENOSYS; an exception it has no handler for crashes it.
  */
 #ifndef CORE_DOMAIN_H
 #define CORE_DOMAIN_H
