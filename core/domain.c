@@ -368,6 +368,11 @@ const struct trap_info *domain_trap(unsigned vector)
 	return t && t->address ? t : NULL;
 }
 
+struct domain_arch *domain_arch_state(void)
+{
+	return &current_domain->arch;
+}
+
 struct vcpu_info *domain_vcpu_info(void)
 {
 	struct shared_info *sh = mfn_to_virt(current_domain->shared_info_mfn);

@@ -96,14 +96,65 @@ static void do_iret(struct cpu_regs *regs)
 	regs->rax = ic.rax;
 }
 
+/*
+ * The x86 state hypercalls. Every value is checked before it reaches a
+ * register: a non-canonical base in WRMSR would fault in the hypervisor.
+ */
+static long do_set_segment_base(uint64_t which, uint64_t base)
+{
+	if (which != SEGBASE_GS_USER_SEL && !canonical(base))
+		return -VIREO_EINVAL;
+	switch (which) {
+	case SEGBASE_FS:
+		wrmsr(MSR_FS_BASE, base);
+		return 0;
+	case SEGBASE_GS_KERNEL:
+		/* In the hypervisor the guest's GS base waits in KERNEL_GS_BASE (swapgs). */
+		wrmsr(MSR_KERNEL_GS_BASE, base);
+		return 0;
+	case SEGBASE_GS_USER:
+		domain_arch_state()->gs_user_base = base;  /* for guest user mode, not yet run */
+		return 0;
+	default:
+		return -VIREO_EINVAL;               /* SEGBASE_GS_USER_SEL: no user mode yet */
+	}
+}
+
+/* stack_switch(ss, sp): the guest kernel stack for entries from guest user mode. */
+static long do_stack_switch(uint64_t ss, uint64_t sp)
+{
+	if ((ss | 3) != FLAT_RING3_SS64 || !canonical(sp))
+		return -VIREO_EINVAL;
+	domain_arch_state()->kernel_sp = sp;
+	return 0;
+}
+
+/* fpu_taskswitch(set): CR0.TS for the guest, so its next x87 instruction raises #NM. */
+static long do_fpu_taskswitch(uint64_t set)
+{
+	uint64_t cr0 = read_cr0();
+	__asm__ volatile("mov %0, %%cr0" :: "r"(set ? cr0 | (1u << 3) : cr0 & ~(1ull << 3)));
+	return 0;
+}
+
 void syscall_dispatch(struct cpu_regs *regs)
 {
 	if (regs->vector != 0x100) {
 		guest_fault(6, regs->rip, 0, 0);           /* 32-bit SYSCALL: as #UD */
 		return;
 	}
-	if (regs->rax == __HYPERVISOR_iret) {
+	switch (regs->rax) {
+	case __HYPERVISOR_iret:
 		do_iret(regs);
+		return;
+	case __HYPERVISOR_set_segment_base:
+		regs->rax = (uint64_t)do_set_segment_base(regs->rdi, regs->rsi);
+		return;
+	case __HYPERVISOR_stack_switch:
+		regs->rax = (uint64_t)do_stack_switch(regs->rdi, regs->rsi);
+		return;
+	case __HYPERVISOR_fpu_taskswitch:
+		regs->rax = (uint64_t)do_fpu_taskswitch(regs->rdi);
 		return;
 	}
 	regs->rax = (uint64_t)hypercall_dispatch(regs->rax, regs->rdi, regs->rsi, regs->rdx,
@@ -299,8 +350,10 @@ void machine_enter_guest(const struct guest_entry *e)
 	};
 	/* The guest starts with a null GS base of its own; ours goes to KERNEL_GS_BASE at the swap. */
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
-	/* Nothing of the previous domain on this CPU may show: a fresh x87 state. */
+	/* Nothing of the previous domain on this CPU may show: fresh x87 state, FS base, TS. */
+	__asm__ volatile("mov %0, %%cr0" :: "r"(read_cr0() & ~(1ull << 3)));
 	__asm__ volatile("fninit");
+	wrmsr(MSR_FS_BASE, 0);
 	write_cr3(e->root_maddr);
 	guest_enter_frame(frame);
 }

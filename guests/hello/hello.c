@@ -120,6 +120,19 @@ int guest_main(struct start_info *si)
 	long (*xen_version_stub)(long, void *) = (long (*)(long, void *))(hypercall_page + 17 * 32);
 	check("hypercall page", xen_version_stub(0, 0), hyp_xen_version(0, 0), "same as syscall");
 
+	/* set_segment_base: FS now points at a variable of ours. */
+	static volatile uint64_t fs_target = 0x5eed5eed;
+	check("set_segment_base FS", hypercall2(__HYPERVISOR_set_segment_base, 0, (unsigned long)&fs_target),
+	      0, "ok");
+	uint64_t via_fs;
+	__asm__ volatile("mov %%fs:0, %0" : "=r"(via_fs));
+	check("read through FS", (long)via_fs, 0x5eed5eed, "the variable");
+	check("non-canonical FS base", hypercall2(__HYPERVISOR_set_segment_base, 0, 0x0000900000000000ul),
+	      -XEN_EINVAL, "EINVAL");
+	check("stack_switch", hypercall2(__HYPERVISOR_stack_switch, 0xe02b, 0xffffffff80100000ul), 0, "ok");
+	check("stack_switch bad SS", hypercall2(__HYPERVISOR_stack_switch, 0xe033, 0xffffffff80100000ul),
+	      -XEN_EINVAL, "EINVAL");
+
 	/* Xen's CPUID leaves through the forced-emulation prefix. */
 	uint32_t a = 0x40000000, b, c = 0, d;
 	__asm__ volatile(XEN_CPUID : "+a"(a), "=b"(b), "+c"(c), "=d"(d));

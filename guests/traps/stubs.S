@@ -32,6 +32,7 @@ trap_\vec:
 	trap_noerr 0
 	trap_noerr 3
 	trap_noerr 6
+	trap_noerr 7
 	trap_err 13
 	trap_err 14
 	trap_noerr 128

@@ -19,7 +19,8 @@ struct trap_frame {
 	uint64_t vector, error, rip, cs, rflags, rsp, ss;
 };
 
-void trap_0(void), trap_3(void), trap_6(void), trap_13(void), trap_14(void), trap_128(void);
+void trap_0(void), trap_3(void), trap_6(void), trap_7(void), trap_13(void), trap_14(void),
+	trap_128(void);
 void guest_trap(struct trap_frame *f);
 
 static volatile uint64_t resume_rip, last_vector, last_error, traps_taken;
@@ -30,6 +31,8 @@ void guest_trap(struct trap_frame *f)
 	last_vector = f->vector;
 	last_error = f->error;
 	traps_taken++;
+	if (f->vector == 7)                      /* lazy FPU: give the guest its FPU back */
+		hypercall1(__HYPERVISOR_fpu_taskswitch, 0);
 	f->rip = resume_rip;
 }
 
@@ -50,6 +53,7 @@ static struct trap_info table[] = {
 	{ 0, 0, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_0 },
 	{ 3, 3, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_3 },
 	{ 6, 0, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_6 },
+	{ 7, 0, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_7 },
 	{ 13, 0, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_13 },
 	{ 14, 0, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_14 },
 	{ 0x80, 3, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_128 },
@@ -81,6 +85,11 @@ int guest_main(struct start_info *si)
 	expect("hypervisor read -> #PF", 14, 0x5, 0x5);   /* present, user */
 	TRIGGER("xor %%ecx, %%ecx\n\txor %%edx, %%edx\n\tmov $1, %%eax\n\tdiv %%rcx", "i"(0));
 	expect("divide by zero -> #DE", 0, 0, 0);
+	check_rc("fpu_taskswitch(1)", hypercall1(__HYPERVISOR_fpu_taskswitch, 1), 0);
+	TRIGGER("fld1\n\tfstp %%st(0)", "i"(0));
+	expect("x87 with TS set -> #NM", 7, 0, 0);
+	TRIGGER("fld1\n\tfstp %%st(0)", "i"(0));
+	expect("x87 after fpu_taskswitch(0)", ~0ull, 0, 0);    /* no trap: last_vector untouched */
 
 	struct trap_info evil[2] = { { 6, 0, FLAT_KERNEL_CS, { 0 }, 0xffff82d080200000ull }, { 0 } };
 	check_rc("handler in hypervisor range", hypercall1(__HYPERVISOR_set_trap_table, (unsigned long)evil),

@@ -39,6 +39,12 @@ struct dom_layout {
  * Guarded by domains_lock in core/domain.c; a domain's other fields are
  * only touched by the CPU it runs on.
  */
+/* x86 PV vCPU state the hypervisor keeps (one vCPU per domain today). */
+struct domain_arch {
+	uint64_t kernel_sp;          /* stack_switch: the kernel stack for user -> kernel */
+	uint64_t gs_user_base;       /* set_segment_base(SEGBASE_GS_USER) */
+};
+
 enum domain_state { DOMAIN_EMPTY, DOMAIN_READY, DOMAIN_RUNNING, DOMAIN_SHUTDOWN, DOMAIN_CRASHED };
 
 struct domain {
@@ -56,6 +62,7 @@ struct domain {
 	char con_buf[160];
 	struct trap_info traps[256]; /* set_trap_table: handler per vector, address 0 = none */
 	struct trap_info traps_new[256]; /* set_trap_table's scratch: checked before it applies */
+	struct domain_arch arch;     /* x86 vCPU state kept across hypercalls */
 };
 
 /*
@@ -100,6 +107,7 @@ NORETURN void domains_run(void);
  */
 const struct trap_info *domain_trap(unsigned vector);
 struct vcpu_info *domain_vcpu_info(void);
+struct domain_arch *domain_arch_state(void);
 
 /* For core/hypercall.c: the domain running on this CPU, its console, its end. */
 extern struct domain *cpu_current[MAX_CPUS];
