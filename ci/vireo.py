@@ -260,6 +260,7 @@ def boot_suites():
                         r"hypercall page by MSR: \d+ \(same as syscall\) ok",
                         r"read through FS: \d+ \(the variable\) ok", r"non-canonical FS base: -22",
                         r"stack_switch: 0 \(ok\) ok", r"stack_switch bad SS: -22",
+                        r"features: submap 0 = 0x810$", r"hypervisor range starts at 0xffff800000000000",
                         r"^domain 0: shut down \(poweroff\)"],
                   must_not=clean + [r"FAIL"]),
         BootSuite("boot/guest-crash-status", expect_status=1, cpus=1, memory="256M",

@@ -6,6 +6,7 @@
  */
 #include <core/domain.h>
 #include <mm/frame_alloc.h>
+#include <public/features.h>
 #include <public/memory.h>
 #include <public/sched.h>
 #include <public/vcpu.h>
@@ -47,6 +48,25 @@ static long do_xen_version(uint64_t cmd, uint64_t arg)
 	}
 	case XENVER_pagesize:
 		return PAGE_SIZE;
+	case XENVER_platform_parameters: {
+		struct xen_platform_parameters pp = { .virt_start = HYPERVISOR_VIRT_START };
+		return copy_to_guest(arg, &pp, sizeof(pp));
+	}
+	case XENVER_get_features: {
+		/*
+		 * Only what really works: page directories anywhere (always true
+		 * for 64-bit PV) and, for the initial domain, dom0. Not
+		 * writable_page_tables: the PV MMU is issue 6.
+		 */
+		struct xen_feature_info fi;
+		if (copy_from_guest(&fi, arg, sizeof(fi)))
+			return -VIREO_EFAULT;
+		fi.submap = 0;
+		if (fi.submap_idx == 0)
+			fi.submap = (1u << XENFEAT_pae_pgdir_above_4gb) |
+				    (current_domain->privileged ? 1u << XENFEAT_dom0 : 0);
+		return copy_to_guest(arg, &fi, sizeof(fi));
+	}
 	default:
 		return -VIREO_ENOSYS;
 	}

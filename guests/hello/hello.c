@@ -120,6 +120,14 @@ int guest_main(struct start_info *si)
 	long (*xen_version_stub)(long, void *) = (long (*)(long, void *))(hypercall_page + 17 * 32);
 	check("hypercall page", xen_version_stub(0, 0), hyp_xen_version(0, 0), "same as syscall");
 
+	/* The features the hypervisor offers, and where its range starts. */
+	struct { uint32_t idx, map; } fi = { 0, 0 };
+	check("get_features", hyp_xen_version(6, &fi), 0, "ok");
+	console_printf("features: submap 0 = 0x%x\n", fi.map);
+	unsigned long virt_start = 0;
+	check("platform_parameters", hyp_xen_version(5, &virt_start), 0, "ok");
+	console_printf("hypervisor range starts at 0x%lx\n", virt_start);
+
 	/* set_segment_base: FS now points at a variable of ours. */
 	static volatile uint64_t fs_target = 0x5eed5eed;
 	check("set_segment_base FS", hypercall2(__HYPERVISOR_set_segment_base, 0, (unsigned long)&fs_target),
