@@ -270,6 +270,11 @@ def boot_suites():
                   modules=[f"{hello} attack=read-hypervisor"],
                   must=[r"^domain 0: crashed: exception 14 at rip 0xffffffff8", r"cr2 0xffff830000000000"],
                   must_not=[r"PANIC", r"hello: done"]),
+        BootSuite("attack/guest-console-flood", cpus=1, memory="256M",
+                  modules=[f"{hello} attack=console-flood"], timeout=120,
+                  must=[r"^\(d0\) \[\d+ bytes of console output dropped\]",
+                        r"^domain 0: shut down \(poweroff\)"],     # it ran on to its end
+                  must_not=clean),
         BootSuite("attack/guest-port-io", expect_status=1, cpus=1, memory="256M",
                   modules=[f"{hello} attack=port-io"],
                   must=[r"^domain 0: crashed: exception 13 at rip 0xffffffff8"],

@@ -15,19 +15,52 @@
 #include <vireo/errno.h>
 #include <vireo/printk.h>
 
+/*
+ * The serial console is shared and slow (about 11 KB/s at 115200 baud): a
+ * domain may print CONSOLE_BURST bytes at once and CONSOLE_RATE bytes a
+ * second after that. What goes over is dropped and counted, and the count
+ * is printed when the domain may print again; the call still succeeds, as
+ * Xen's rate-limited console does.
+ */
+#define CONSOLE_BURST 16384u
+#define CONSOLE_RATE  4096u
+
+static uint64_t console_allowance(struct domain *d, uint64_t want)
+{
+	uint64_t now = machine_now_ns();
+	if (d->con_refill_ns == 0)
+		d->con_tokens = CONSOLE_BURST;
+	else
+		d->con_tokens += (now - d->con_refill_ns) / (1000000000u / CONSOLE_RATE);
+	if (d->con_tokens > CONSOLE_BURST)
+		d->con_tokens = CONSOLE_BURST;
+	d->con_refill_ns = now;
+	uint64_t ok = want < d->con_tokens ? want : d->con_tokens;
+	d->con_tokens -= ok;
+	return ok;
+}
+
 static long do_console_io(uint64_t cmd, uint64_t count, uint64_t buf)
 {
+	struct domain *d = current_domain;
 	char chunk[128];
 	if (cmd != CONSOLEIO_write)
 		return cmd == CONSOLEIO_read ? 0 : -VIREO_ENOSYS;
 	if (count > 16384)
 		return -VIREO_EINVAL;
-	for (uint64_t done = 0; done < count; ) {
-		size_t n = count - done < sizeof(chunk) ? (size_t)(count - done) : sizeof(chunk);
+	uint64_t allowed = console_allowance(d, count);
+	if (allowed && d->con_dropped) {
+		printk("(d%u) [%llu bytes of console output dropped]\n", d->domid,
+		       (unsigned long long)d->con_dropped);
+		d->con_dropped = 0;
+	}
+	d->con_dropped += count - allowed;
+	for (uint64_t done = 0; done < allowed; ) {
+		size_t n = allowed - done < sizeof(chunk) ? (size_t)(allowed - done) : sizeof(chunk);
 		if (copy_from_guest(chunk, buf + done, n))
 			return -VIREO_EFAULT;
 		for (size_t i = 0; i < n; i++)
-			domain_console_put(current_domain, chunk[i]);
+			domain_console_put(d, chunk[i]);
 		done += n;
 	}
 	return 0;

@@ -103,6 +103,14 @@ int guest_main(struct start_info *si)
 	 * Attacks the hypervisor must survive by crashing only this domain:
 	 * read its memory, use an I/O port, execute a privileged instruction.
 	 */
+	if (strstr(cmdline, "attack=console-flood")) {
+		static char line[101];
+		memset(line, 'x', 99);
+		line[99] = '\n';
+		for (int i = 0; i < 2000; i++)            /* 200 KB at once */
+			hyp_console_write(line, 100);
+		console_printf("hello: flood sent\n");
+	}
 	if (strstr(cmdline, "attack=read-hypervisor")) {
 		console_printf("hello: reading hypervisor memory\n");
 		(void)*(volatile uint64_t *)HYPERVISOR_ADDR;

@@ -60,6 +60,9 @@ struct domain {
 	struct guest_entry entry;
 	unsigned con_len;            /* console output waiting for its newline */
 	char con_buf[160];
+	uint64_t con_tokens;         /* bytes it may print now (rate limit) */
+	uint64_t con_refill_ns;      /* when con_tokens was last topped up */
+	uint64_t con_dropped;        /* bytes dropped since the last report */
 	struct trap_info traps[256]; /* set_trap_table: handler per vector, address 0 = none */
 	struct trap_info traps_new[256]; /* set_trap_table's scratch: checked before it applies */
 	struct domain_arch arch;     /* x86 vCPU state kept across hypercalls */
