@@ -75,7 +75,8 @@ class CliSuite(Suite):
     CASES = [
         (["frobnicate"], 2, "frobnicate"),
         (["test", "--frobnicate"], 2, "--frobnicate"),
-        (["bench", "--compare", "xen"], 2, "not available yet"),
+        (["bench", "--compare", "kvm"], 2, "not available yet"),
+        (["bench", "--compare", "vmware"], 2, "--compare vmware: unknown"),
         (["run", "/nonexistent.cfg"], 2, "/nonexistent.cfg: cannot read"),
         (["run", "tests/configs/nokernel.cfg"], 2, "nokernel.cfg:4: 'kernel': no such file"),
         (["run", "tests/configs/badkey.cfg"], 2, "badkey.cfg:2: unknown key 'colour'"),
@@ -443,9 +444,13 @@ def cmd_fuzz(args):
 # ---- bench --------------------------------------------------------------------
 
 def cmd_bench(args):
-    if args.compare:
-        fail(f"--compare {args.compare}: not available yet: comparing against Xen and full "
-             "virtualization needs the benchmark guest (issue 5)")
+    compare = [c.strip() for c in (args.compare or "").split(",") if c.strip()]
+    for c in compare:
+        if c == "kvm":
+            fail("--compare kvm: not available yet: the full-virtualization side (the benchmark "
+                 "workload in a KVM/TCG guest) is not written")
+        if c != "xen":
+            fail(f"--compare {c}: unknown; known: xen (kvm not yet)")
     if not setup_and_build(["bench"]):
         fail("build failed", 1)
     os.makedirs(os.path.join(OUT, "bench"), exist_ok=True)
@@ -467,11 +472,45 @@ def cmd_bench(args):
         data = json.load(f)
     print_ring_table(data)
     if not args.hosted_only:
-        image_bench(args, data)
+        image_bench(args, data, compare_xen="xen" in compare)
     return 0
 
 
-def image_bench(args, hosted=None):
+XEN_PACKAGE = "xen-hypervisor-4.17-amd64"
+XEN_IMAGE = "/boot/xen-4.17-amd64.gz"
+
+
+def xen_image():
+    """Xen 4.17 from Debian, unpacked for QEMU's -kernel (Multiboot 1, ELF32)."""
+    if not os.path.exists(XEN_IMAGE):
+        say(f"vireo bench: installing {XEN_PACKAGE} from Debian for the comparison")
+        if os.geteuid() != 0:
+            fail(f"--compare xen needs {XEN_PACKAGE}: run as root: apt-get install {XEN_PACKAGE}")
+        r = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", XEN_PACKAGE],
+                           env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        if r.returncode != 0 or not os.path.exists(XEN_IMAGE):
+            fail(f"cannot install {XEN_PACKAGE}", 1)
+    out = os.path.join(OUT, "xen", "xen-4.17")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    import gzip
+    with gzip.open(XEN_IMAGE) as src, open(out, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    return out
+
+
+def xen_bench():
+    """The same benchmark guest as Xen 4.17's dom0, under the same QEMU (TCG)."""
+    argv = qemu_argv(kernel=xen_image(), cmdline="console=com1 com1=115200,8n1 dom0_mem=64M",
+                     cpus=2, memory="512M", modules=[os.path.join(OUT, "guests", "bench.elf")])
+    # Xen halts instead of powering off when dom0 shuts down: stop at the guest's last line.
+    status, out, qrc = run_qemu(argv, timeout=900, echo=False, stop_on=r"^bench: done")
+    results = parse_bench_lines(out)
+    if not results:
+        say("  Xen did not run the benchmark guest; its console:\n" + out[-3000:])
+    return results
+
+
+def image_bench(args, hosted=None, compare_xen=False):
     """The in-image benchmarks, under TCG and (where it exists) KVM: JSON lines from the console."""
     if not setup_and_build(["image", "guests"]):
         fail("image build failed", 1)
@@ -511,6 +550,23 @@ def image_bench(args, hosted=None):
         say(f"{n:<22}" + "".join(f"{columns[a][n]['ns_per_item']:>14.2f}" if n in columns[a] else f"{'-':>14}"
                                  for a in columns))
     print_ring_ratios(hosted, columns)
+    if compare_xen and "tcg" in columns:
+        say(f"\nvireo bench: the benchmark guest as dom0 of Xen 4.17 ({XEN_PACKAGE}), same QEMU")
+        xen = xen_bench()
+        if xen:
+            with open(os.path.join(OUT, "bench", "xen-tcg.json"), "w") as f:
+                json.dump({"machine": "emu", "accel": "tcg", "qemu": qemu_version(),
+                           "hypervisor": XEN_PACKAGE, "results": list(xen.values())}, f, indent=2)
+            say("guest benchmarks, TSC cycles per operation on the same emulated CPU "
+                "(lower is better):")
+            say(f"{'benchmark':<24}{'Vireo':>10}{'Xen 4.17':>10}{'Vireo/Xen':>11}")
+            for name in sorted(n for n in xen if n.startswith("guest/")):
+                v = columns["tcg"].get(name, {}).get("cycles_per_op")
+                x = xen[name].get("cycles_per_op")
+                ratio = f"{v / x:.2f}x" if v and x else "-"
+                say(f"{name:<24}{(f'{v:.0f}' if v else '-'):>10}{(f'{x:.0f}' if x else '-'):>10}{ratio:>11}")
+            say("(emulated cycles: ratios, not real-hardware costs; sched_yield is not like for like "
+                "yet: Vireo has no scheduler, so its yield returns at once)")
 
 
 def parse_bench_lines(console):
@@ -697,11 +753,12 @@ def qemu_argv(kernel=None, iso=None, cmdline="", cpus=2, memory="1G", modules=()
     return argv
 
 
-def run_qemu(argv, timeout=None, echo=True):
+def run_qemu(argv, timeout=None, echo=True, stop_on=None):
     """Run QEMU; returns (Vireo status or None, output, QEMU's exit code).
 
     The console is read on a thread of its own, so the timeout holds even when
-    the machine hangs without printing anything."""
+    the machine hangs without printing anything. With stop_on, QEMU is stopped
+    once a console line matches it (for machines that halt instead of exiting)."""
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             errors="replace")
     out = []
@@ -712,6 +769,8 @@ def run_qemu(argv, timeout=None, echo=True):
             if echo:
                 sys.stdout.write(line)
                 sys.stdout.flush()
+            if stop_on and re.search(stop_on, line):
+                proc.kill()
 
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()
@@ -814,8 +873,9 @@ def main():
                        description="Run the hosted microbenchmarks (Google Benchmark) with interleaved "
                                    "repetitions and print medians and ratios against the physical "
                                    "reference measured in the same run.")
-    p.add_argument("--compare", metavar="xen,kvm",
-                   help="also run against Xen and full virtualization (needs the image: not yet)")
+    p.add_argument("--compare", metavar="xen",
+                   help="also boot the benchmark guest on Xen 4.17 (Debian's package, installed on "
+                        "demand) under the same QEMU and print Vireo/Xen ratios; kvm: not yet")
     p.add_argument("--filter", metavar="REGEX", help="only benchmarks matching REGEX (e.g. ring/vireo)")
     p.add_argument("--hosted-only", action="store_true", help="skip the in-image benchmarks")
     p.add_argument("--repetitions", type=int, default=5, metavar="N", help="repetitions (default 5)")
