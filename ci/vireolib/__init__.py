@@ -1,0 +1,1 @@
+"""The ./vireo commands (see ci/vireo.py)."""

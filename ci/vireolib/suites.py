@@ -1,0 +1,387 @@
+"""./vireo test: the suites, one line each, and the command that runs them."""
+import os
+import re
+import subprocess
+import time
+
+from vireolib.common import OUT, ROOT, say, fail, setup_and_build
+from vireolib.qemu import make_iso, qemu_argv, read_config, run_qemu
+
+FUZZ_SMOKE_SECONDS = 15   # per target in ./vireo test; ./vireo fuzz runs longer
+
+
+
+class Suite:
+    """One line of `./vireo test`: a command whose exit status is the verdict."""
+
+    def __init__(self, name, argv, timeout=600, env=None, expect_status=0):
+        self.name, self.argv, self.timeout = name, argv, timeout
+        self.env, self.expect_status = env or {}, expect_status
+
+    def run(self, log_path):
+        env = dict(os.environ, **self.env)
+        t0 = time.monotonic()
+        try:
+            r = subprocess.run(self.argv, cwd=ROOT, env=env, capture_output=True,
+                               text=True, timeout=self.timeout)
+            out, ok = r.stdout + r.stderr, r.returncode == self.expect_status
+            if not ok:
+                out += f"\n[exit status {r.returncode}, expected {self.expect_status}]\n"
+        except subprocess.TimeoutExpired as e:
+            out = (e.stdout or b"").decode(errors="replace") + (e.stderr or b"").decode(errors="replace")
+            out += f"\n[timed out after {self.timeout}s]\n"
+            ok = False
+        except OSError as e:
+            out, ok = f"cannot run {self.argv[0]}: {e.strerror} (is it in the build graph?)\n", False
+        with open(log_path, "w") as f:
+            f.write(out)
+        return ok, out, time.monotonic() - t0
+
+
+class CliSuite(Suite):
+    """The CLI's own contract: errors name what was wrong and exit non-zero."""
+
+    CASES = [
+        (["frobnicate"], 2, "frobnicate"),
+        (["test", "--frobnicate"], 2, "--frobnicate"),
+        (["bench", "--compare", "kvm"], 2, "not available yet"),
+        (["bench", "--compare", "vmware"], 2, "--compare vmware: unknown"),
+        (["run", "/nonexistent.cfg"], 2, "/nonexistent.cfg: cannot read"),
+        (["run", "tests/configs/nokernel.cfg"], 2, "nokernel.cfg:4: 'kernel': no such file"),
+        (["run", "tests/configs/badkey.cfg"], 2, "badkey.cfg:2: unknown key 'colour'"),
+        (["image", "tests/configs/badcmdline.cfg", "-o", "/tmp/vireo-never.iso"], 2,
+         "badcmdline.cfg:1: 'hypervisor_cmdline' may hold only"),
+        (["--help"], 0, "./vireo test"),
+        (["test", "--help"], 0, "FILTER"),
+        (["run", "--help"], 0, "exit status is Vireo's"),
+        (["bench", "--help"], 0, "--compare"),
+    ]
+
+    def __init__(self):
+        super().__init__("cli/errors-and-help", [])
+
+    def run(self, log_path):
+        t0, lines, ok = time.monotonic(), [], True
+        for args, status, needle in self.CASES:
+            r = subprocess.run([os.path.join(ROOT, "vireo"), *args], capture_output=True, text=True,
+                               cwd=ROOT)
+            good = r.returncode == status and needle in (r.stdout + r.stderr)
+            ok &= good
+            lines.append(f"{'ok  ' if good else 'FAIL'} ./vireo {' '.join(args)}: exit {r.returncode} "
+                         f"(want {status}), output {'names' if needle in r.stdout + r.stderr else 'lacks'} {needle!r}")
+        out = "\n".join(lines) + "\n"
+        with open(log_path, "w") as f:
+            f.write(out)
+        return ok, out, time.monotonic() - t0
+
+
+class BootSuite(Suite):
+    """Boot the image under QEMU (TCG) and check its console output and exit status."""
+
+    def __init__(self, name, expect_status=0, must=(), must_not=(), timeout=120, iso=None,
+                 uefi=False, **qemu):
+        super().__init__(name, [], timeout=timeout, expect_status=expect_status)
+        self.must, self.must_not, self.qemu, self.iso, self.uefi = must, must_not, qemu, iso, uefi
+
+    def run(self, log_path):
+        t0 = time.monotonic()
+        notes = []
+        if self.iso:
+            iso = os.path.join(OUT, "test-iso", "vireo.iso")
+            os.makedirs(os.path.dirname(iso), exist_ok=True)
+            try:
+                make_iso(read_config(self.iso), self.iso, iso)
+            except SystemExit:
+                out = "making the ISO failed (see the message above)\n"
+                with open(log_path, "w") as f:
+                    f.write(out)
+                return False, out, time.monotonic() - t0
+            argv = qemu_argv(iso=iso, uefi=self.uefi, **self.qemu)
+        else:
+            q = dict(self.qemu)
+            q["kernel"] = os.path.join(OUT, "image", q.pop("image", "vireo.elf"))
+            config = q.pop("config", None)
+            if config:
+                try:
+                    cfg = read_config(config)
+                except SystemExit:
+                    out = f"{config}: the host side refused it (see the message above)\n"
+                    return False, out, time.monotonic() - t0
+                q["modules"] = [f"{config} vireo-config"] + [f"{k} vireo-kernel" for k in cfg["kernels"]]
+            argv = qemu_argv(**q)
+        status, out, qrc = run_qemu(argv, timeout=self.timeout, echo=False)
+        ok = status == self.expect_status
+        if not ok:
+            notes.append(f"[exit: QEMU {qrc} -> Vireo status {status}, expected {self.expect_status}]")
+        for pat in self.must:
+            if not re.search(pat, out, re.M):
+                ok = False
+                notes.append(f"[missing from the console: /{pat}/]")
+        for pat in self.must_not:
+            if re.search(pat, out, re.M):
+                ok = False
+                notes.append(f"[should not be on the console: /{pat}/]")
+        out = " ".join(argv) + "\n" + out + "\n" + "\n".join(notes) + "\n"
+        with open(log_path, "w") as f:
+            f.write(out)
+        return ok, out, time.monotonic() - t0
+
+
+def rebased_guest(src, name, new_base):
+    """A copy of a guest image whose Xen notes move it to new_base (VIRT_BASE, and ENTRY and
+    HYPERCALL_PAGE with it): how an attacker would aim the domain builder elsewhere."""
+    import struct
+    data = bytearray(open(src, "rb").read())
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    notes = []
+    for i in range(phnum):
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+        if p_type == 4:
+            notes.append((p_offset, p_filesz))
+    found = {}
+    for off, size in notes:
+        at = off
+        while at + 12 <= off + size:
+            namesz, descsz, ntype = struct.unpack_from("<III", data, at)
+            desc = at + 12 + (namesz + 3) // 4 * 4
+            if data[at + 12:at + 15] == b"Xen" and descsz == 8:
+                found[ntype] = desc
+            at = desc + (descsz + 3) // 4 * 4
+    old_base, = struct.unpack_from("<Q", data, found[3])
+    for ntype in (1, 2, 3):                       # ENTRY, HYPERCALL_PAGE, VIRT_BASE
+        if ntype in found:
+            v, = struct.unpack_from("<Q", data, found[ntype])
+            struct.pack_into("<Q", data, found[ntype], (v - old_base + new_base) % 2**64)
+    dst = os.path.join(OUT, "test-images", name)
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    open(dst, "wb").write(data)
+    return dst
+
+
+class RebasedGuestSuite(BootSuite):
+    """Boot a guest image rebased to new_base (made at run time from out/guests/hello.elf)."""
+
+    def __init__(self, name, new_base, **kw):
+        super().__init__(name, **kw)
+        self.new_base = new_base
+
+    def run(self, log_path):
+        img = rebased_guest(os.path.join(OUT, "guests", "hello.elf"),
+                            self.name.replace("/", "_") + ".elf", self.new_base)
+        self.qemu["modules"] = [img]
+        return super().run(log_path)
+
+
+def boot_suites():
+    banner = [r"^Vireo \S+: paravirtualizing x86-64 hypervisor", r"^  TSC +\d+\.\d+ MHz"]
+    clean = [r"PANIC", r"hypervisor exception", r"did not come up"]
+    demo = os.path.join(ROOT, "configs", "demo.cfg")
+    hello = os.path.join(OUT, "guests", "hello.elf")
+    return [
+        BootSuite("boot/multiboot1-2cpu-1G", cpus=2, memory="1G",
+                  must=banner + [r"loader +multiboot1", r"CPUs +2 up"], must_not=clean),
+        BootSuite("boot/multiboot1-1cpu-128M", cpus=1, memory="128M",
+                  must=banner + [r"CPUs +1 up", r"memory +12\d MiB RAM"], must_not=clean),
+        BootSuite("boot/multiboot1-4cpu-4G", cpus=4, memory="4G",
+                  must=banner + [r"CPUs +4 up", r"memory +40\d\d MiB RAM"], must_not=clean),
+        BootSuite("boot/cpu-without-nx-and-1g-pages", cpu="max,-nx,-pdpe1gb", cpus=2, memory="256M",
+                  must=banner + [r"CPUs +2 up"], must_not=clean),
+        BootSuite("boot/pvh-2cpu", image="vireo-pvh.elf", cpus=2, memory="512M",
+                  must=banner + [r"loader +pvh", r"CPUs +2 up"], must_not=clean),
+        BootSuite("boot/modules-and-args", cpus=2, memory="512M", cmdline="console=com1",
+                  modules=[f"{demo} first module args", f"{demo} second"],
+                  must=banner + [r"modules +2", r"\[0\] .*args: first module args$",
+                                 r"\[1\] .*args: second$"], must_not=clean),
+        BootSuite("boot/bad-cmdline-option", cpus=2, memory="256M",
+                  cmdline="frobnicate=1 dom0_mem=lots com1=9600,7e2 console=com1",
+                  must=banner + [r"option 'frobnicate=1' ignored: unknown option",
+                                 r"option 'dom0_mem=lots' ignored: expected a size",
+                                 r"option 'com1=9600,7e2' ignored: only 8n1"], must_not=clean),
+        BootSuite("boot/exception-selftest", expect_status=2, cpus=2, memory="256M",
+                  cmdline="vireo.selftest=exception",
+                  must=[r"hypervisor exception: vector 14 \(#PF page fault\)", r"cr2 0000000000000010",
+                        r"^  rip ffff82d0", r"backtrace", r"^PANIC: exception 14"]),
+        BootSuite("boot/wx-text-is-read-only", expect_status=2, cpus=1, memory="128M",
+                  cmdline="vireo.selftest=write-text",
+                  must=[r"vector 14 \(#PF page fault\)", r"faulting address: protection, write, data",
+                        r"^PANIC: exception 14"]),
+        BootSuite("boot/wx-data-is-not-executable", expect_status=2, cpus=1, memory="128M",
+                  cmdline="vireo.selftest=exec-data",
+                  must=[r"vector 14 \(#PF page fault\)", r"protection, read, instruction fetch",
+                        r"^PANIC: exception 14"]),
+        BootSuite("boot/in-image-benchmarks", cpus=2, memory="512M", cmdline="vireo.bench", timeout=240,
+                  must=[r'"name":"ring/vireo/32"', r'"name":"ring/reference/256"',
+                        r'"name":"ipi/round_trip"', r'"name":"timer/latency"'],
+                  must_not=clean + [r"lost or corrupted"]),
+        BootSuite("boot/guest-benchmarks", cpus=1, memory="256M", cmdline="dom0_mem=16M",
+                  modules=[os.path.join(OUT, "guests", "bench.elf")], timeout=240,
+                  must=[r'^\(d0\) \{"vireo_bench":1,"name":"guest/hypercall_null","cycles_per_op":\d',
+                        r'"name":"guest/sched_yield"', r'"name":"guest/hypercall_copy"',
+                        r"^domain 0: shut down \(poweroff\)"],
+                  must_not=clean + [r"failed"]),
+        BootSuite("boot/guest-hello", cpus=2, memory="512M", cmdline="dom0_mem=32M",
+                  modules=[f"{hello} hello-args"],
+                  must=[r"^domain 0 \(dom0\): Vireo-test, 32 MiB", r"^\(d0\) hello from a Vireo PV guest",
+                        r'cmd_line +"hello-args"', r"flags +0x3$", r"magic +\"xen-3\.0-x86_64\"",
+                        r"unknown hypercall: -38 \(ENOSYS\) ok", r"bad pointer: -14 \(EFAULT\) ok",
+                        r"hypercall page: \d+ \(same as syscall\) ok",
+                        r"cpuid 0x40000000 signature: 0 \(XenVMMXenVMM\) ok",
+                        r"hypercall page by MSR: \d+ \(same as syscall\) ok",
+                        r"read through FS: \d+ \(the variable\) ok", r"non-canonical FS base: -22",
+                        r"stack_switch: 0 \(ok\) ok", r"stack_switch bad SS: -22",
+                        r"features: submap 0 = 0x810$", r"hypervisor range starts at 0xffff800000000000",
+                        r"^domain 0: shut down \(poweroff\)"],
+                  must_not=clean + [r"FAIL"]),
+        BootSuite("boot/guest-crash-status", expect_status=1, cpus=1, memory="256M",
+                  modules=[f"{hello} crash"],
+                  must=[r"^domain 0: shut down \(crash\)", r"every domain has ended \(one crashed\)"]),
+        BootSuite("attack/guest-reads-hypervisor", expect_status=1, cpus=1, memory="256M",
+                  modules=[f"{hello} attack=read-hypervisor"],
+                  must=[r"^domain 0: crashed: exception 14 at rip 0xffffffff8", r"cr2 0xffff830000000000"],
+                  must_not=[r"PANIC", r"hello: done"]),
+        BootSuite("attack/guest-console-flood", cpus=1, memory="256M",
+                  modules=[f"{hello} attack=console-flood"], timeout=120,
+                  must=[r"^\(d0\) \[\d+ bytes of console output dropped\]",
+                        r"^domain 0: shut down \(poweroff\)"],     # it ran on to its end
+                  must_not=clean),
+        BootSuite("attack/guest-port-io", expect_status=1, cpus=1, memory="256M",
+                  modules=[f"{hello} attack=port-io"],
+                  must=[r"^domain 0: crashed: exception 13 at rip 0xffffffff8"],
+                  must_not=[r"PANIC", r"hello: done"]),
+        BootSuite("attack/guest-writes-cr3", expect_status=1, cpus=1, memory="256M",
+                  modules=[f"{hello} attack=write-cr3"],
+                  must=[r"^domain 0: crashed: exception 13 at rip 0xffffffff8"],
+                  must_not=[r"PANIC", r"hello: done"]),
+        BootSuite("boot/guest-traps", cpus=1, memory="256M", cmdline="dom0_mem=16M",
+                  modules=[os.path.join(OUT, "guests", "traps.elf")],
+                  must=[r"ud2 -> #UD +vector 6 error 0x0 ok", r"int3 -> #BP +vector 3 .* ok",
+                        r"int \$0x80 \(DPL 3 entry\) +vector 128 .* ok", r"mov to cr3 -> #GP +vector 13 .* ok",
+                        r"hypervisor read -> #PF +vector 14 error 0x5 ok", r"divide by zero -> #DE +vector 0 .* ok",
+                        r"handler in hypervisor range +-1 ok", r"old table still in force .* ok",
+                        r"non-canonical handler +-22 ok", r"table at a bad pointer +-14 ok",
+                        r"x87 with TS set -> #NM +vector 7 .* ok", r"x87 after fpu_taskswitch\(0\) .* ok",
+                        r"8 exceptions handled, 0 failure",
+                        r"^domain 0: shut down \(poweroff\)"],
+                  must_not=clean + [r"FAIL"]),
+        BootSuite("attack/guest-iret-forged-cs", expect_status=1, cpus=1, memory="256M",
+                  modules=[f"{os.path.join(OUT, 'guests', 'traps.elf')} attack=bad-iret"],
+                  must=[r"iret with a forged CS", r"^domain 0: crashed: exception 13"],
+                  must_not=[r"PANIC"]),
+        BootSuite("boot/config-three-domains-two-cpus", cpus=2, memory="512M",
+                  config=os.path.join(ROOT, "configs", "multi.cfg"), timeout=240,
+                  must=[r"^domain 0 \(hello\)", r"^domain 1 \(traps\)", r"^domain 2 \(bench\)",
+                        r'cmd_line +"hello from the multi configuration"',
+                        r"^\(d1\) traps: 8 exceptions handled, 0 failure", r'^\(d2\) \{"vireo_bench"',
+                        r"^domain 0: shut down \(poweroff\)", r"^domain 1: shut down \(poweroff\)",
+                        r"^domain 2: shut down \(poweroff\)", r"every domain has ended; stopping"],
+                  must_not=clean + [r"FAIL"]),
+        BootSuite("boot/config-one-bad-kernel", cpus=2, memory="512M",
+                  config=os.path.join(ROOT, "tests", "configs", "onebad.cfg"),
+                  must=[r"^elf: not an ELF image", r"^domain 0 \(notelf\): kernel image refused", r"^\(d1\) hello: done",
+                        r"^domain 1: shut down \(poweroff\)"],
+                  must_not=clean),
+        BootSuite("boot/config-malformed", cpus=1, memory="256M",
+                  config=os.path.join(ROOT, "tests", "configs", "malformed.cfg"),
+                  must=[r"^config: vireo\.cfg:7: 'memory': expected a number of MiB",
+                        r"configuration is refused; no domain started"],
+                  must_not=clean + [r"hello: done"]),
+        RebasedGuestSuite("attack/kernel-in-hypervisor-image-range", 0xFFFF82D080000000, cpus=1,
+                          memory="256M", must=[r"^domain 0 \(dom0\): cannot build \(-22\)",
+                                               r"no domain to run; stopping"],
+                          must_not=clean + [r"hello: done"]),
+        RebasedGuestSuite("attack/kernel-in-direct-map", 0xFFFF830000000000, cpus=1, memory="256M",
+                          must=[r"^domain 0 \(dom0\): cannot build \(-22\)"],
+                          must_not=clean + [r"hello: done"]),
+        RebasedGuestSuite("attack/kernel-across-lower-half-end", 0x00007FFFFFFF0000, cpus=1,
+                          memory="256M", must=[r"cannot build \(-22\)|kernel image refused"],
+                          must_not=clean + [r"hello: done"]),
+        BootSuite("boot/guest-bad-image", cpus=1, memory="256M", modules=[f"{demo} not-an-elf"],
+                  must=[r"^elf: not an ELF image \(bad magic\)", r"^domain 0 \(dom0\): kernel image refused"],
+                  must_not=[r"PANIC"]),
+        BootSuite("boot/iso-seabios", iso=demo, cpus=2, memory="512M", timeout=180,
+                  must=banner + [r"loader +multiboot2", r"CPUs +2 up", r"args: vireo-config"],
+                  must_not=clean),
+        BootSuite("boot/iso-ovmf", iso=demo, uefi=True, cpus=2, memory="512M", timeout=240,
+                  must=banner + [r"loader +multiboot2", r"CPUs +2 up"], must_not=clean),
+    ]
+
+
+def fuzz_target_names():
+    """Every tests/fuzz_NAME.c is a libFuzzer target, built as out/fuzz/fuzz_NAME."""
+    return sorted(f[len("fuzz_"):-2] for f in os.listdir(os.path.join(ROOT, "tests"))
+                  if f.startswith("fuzz_") and f.endswith(".c"))
+
+
+def fuzz_argv(name, seconds):
+    """libFuzzer on its own corpus in out/ (seeded from tests/fuzz_corpus/NAME when present)."""
+    corpus = os.path.join(OUT, "fuzz-corpus", name)
+    os.makedirs(corpus, exist_ok=True)
+    seeds = os.path.join(ROOT, "tests", "fuzz_corpus", name)
+    argv = [os.path.join(OUT, "fuzz", f"fuzz_{name}"), f"-max_total_time={seconds}",
+            "-close_fd_mask=2", "-print_final_stats=1",
+            f"-artifact_prefix={os.path.join(OUT, 'fuzz-crashes', name)}/", corpus]
+    os.makedirs(os.path.join(OUT, "fuzz-crashes", name), exist_ok=True)
+    if os.path.isdir(seeds):
+        argv.append(seeds)
+    return argv
+
+
+def unit_test_names():
+    """Every tests/test_NAME.c is a hosted test program, built in each variant."""
+    names = [f[len("test_"):-2] for f in os.listdir(os.path.join(ROOT, "tests"))
+             if f.startswith("test_") and f.endswith(".c")]
+    return sorted(names, key=lambda n: (n.endswith("_stress"), n))
+
+
+def all_suites():
+    suites = []
+    # TSan needs the classic address-space layout; setarch -R keeps it working
+    # on kernels with high mmap randomisation.
+    for v in ("plain", "asan", "tsan"):
+        wrap = ["setarch", "x86_64", "-R"] if v == "tsan" else []
+        env = {"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
+               "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+               "TSAN_OPTIONS": "halt_on_error=1:second_deadlock_stack=1"}
+        for t in unit_test_names():
+            kind = "stress" if t.endswith("_stress") else "unit"
+            unit = t.removesuffix("_stress")
+            suites.append(Suite(f"{kind}/{v}/{unit}", wrap + [f"out/{v}/tests/test_{t}"], env=env))
+    for name in fuzz_target_names():
+        suites.append(Suite(f"fuzz/{name}", fuzz_argv(name, FUZZ_SMOKE_SECONDS),
+                            timeout=FUZZ_SMOKE_SECONDS + 120))
+    suites.append(Suite("bench/smoke", ["out/plain/bench/vireo-bench", "--benchmark_min_time=0.01"]))
+    suites.append(Suite("perfgate", ["ci/perfgate"]))
+    suites.append(Suite("perfgate/selftest", ["ci/perfgate", "--selftest"]))
+    suites.append(CliSuite())
+    suites += boot_suites()
+    return suites
+
+
+def cmd_test(args):
+    suites = [s for s in all_suites() if not args.filter or any(f in s.name for f in args.filter)]
+    if not suites:
+        fail(f"no test suite matches {' '.join(args.filter)!r} (try ./vireo test --list)")
+    if args.list:
+        for s in all_suites():
+            say(s.name)
+        return 0
+    if not setup_and_build():
+        say("FAIL  build (ninja): see the output above")
+        say("0 passed, 1 failed")
+        return 1
+    logs = os.path.join(OUT, "test-logs")
+    os.makedirs(logs, exist_ok=True)
+    passed = failed = 0
+    width = max(len(s.name) for s in suites)
+    for s in suites:
+        ok, out, secs = s.run(os.path.join(logs, s.name.replace("/", "_") + ".log"))
+        say(f"{'PASS' if ok else 'FAIL'}  {s.name.ljust(width)}  {secs:6.1f}s")
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+            tail = out.strip().splitlines()[-40:]
+            say("      " + "\n      ".join(tail))
+    say(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
