@@ -23,14 +23,10 @@
 #include <public/version.h>
 #include <public/xen.h>
 #include <vireo/errno.h>
+#include <vireo/pte.h>
 #include <vireo/printk.h>
 #include <vireo/spinlock.h>
 
-#define PT_P  0x001ull
-#define PT_W  0x002ull
-#define PT_U  0x004ull
-#define PT_A  0x020ull
-#define PT_ADDR 0x000FFFFFFFFFF000ull
 
 
 static struct domain domains[MAX_DOMAINS];
@@ -74,12 +70,12 @@ static uint64_t pte_for(struct builder *b, uint64_t va, uint64_t flags)
  */
 static uint64_t *pt_next(struct builder *b, uint64_t *table, unsigned idx)
 {
-	if (!(table[idx] & PT_P)) {
+	if (!(table[idx] & PTE_P)) {
 		uint64_t va = b->next_pt;
 		b->next_pt += PAGE_SIZE;
-		table[idx] = pte_for(b, va, PT_P | PT_W | PT_U | PT_A);
+		table[idx] = pte_for(b, va, PTE_P | PTE_W | PTE_U | PTE_A);
 	}
-	return mfn_to_virt((table[idx] & PT_ADDR) >> PAGE_SHIFT);
+	return mfn_to_virt((table[idx] & PTE_ADDR) >> PAGE_SHIFT);
 }
 
 static void build_page_tables(struct builder *b)
@@ -97,7 +93,7 @@ static void build_page_tables(struct builder *b)
 		uint64_t *l2 = pt_next(b, l3, (va >> 30) & 511);
 		uint64_t *l1 = pt_next(b, l2, (va >> 21) & 511);
 		bool is_pt = va >= l->vpt_start && va < l->vpt_end;
-		l1[(va >> 12) & 511] = pte_for(b, va, PT_P | PT_U | PT_A | (is_pt ? 0 : PT_W));
+		l1[(va >> 12) & 511] = pte_for(b, va, PTE_P | PTE_U | PTE_A | (is_pt ? 0 : PTE_W));
 	}
 }
 

@@ -18,7 +18,9 @@
  */
 bool domain_range_is_guest(uint64_t start, uint64_t end)
 {
-	if (end <= start && end != 0)
+	if (end == start)
+		return true;                         /* empty: touches nothing */
+	if (end < start && end != 0)
 		return false;                        /* wraps (end 0: the top of the space) */
 	if (end != 0 && end <= LOWER_HALF_END)
 		return true;

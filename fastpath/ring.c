@@ -66,20 +66,19 @@ int ring_consumer_attach(struct ring_consumer *c, void *area, size_t area_bytes,
  * hot-path call falls through to its refresh branch, which sees err and
  * returns it: the fast path never tests err itself.
  */
-static int ring_refuse(struct ring_side *s, uint32_t bad_peer, uint32_t dead_peer)
+static int ring_refuse(struct ring_side *s, uint32_t dead_peer)
 {
 	s->err = -VIREO_EIO;
-	s->bad_peer = bad_peer;
 	s->peer = dead_peer;
 	return s->err;
 }
 
-int ring_refuse_producer(struct ring_side *s, uint32_t bad_cons)
+int ring_refuse_producer(struct ring_side *s)
 {
-	return ring_refuse(s, bad_cons, s->mine - ring_nr_slots(s));
+	return ring_refuse(s, s->mine - ring_nr_slots(s));
 }
 
-int ring_refuse_consumer(struct ring_side *s, uint32_t bad_prod)
+int ring_refuse_consumer(struct ring_side *s)
 {
-	return ring_refuse(s, bad_prod, s->mine);
+	return ring_refuse(s, s->mine);
 }

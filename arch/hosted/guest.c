@@ -17,13 +17,9 @@
 #include <arch/hosted.h>
 #include <core/domain.h>
 #include <vireo/errno.h>
+#include <vireo/pte.h>
 #include <vireo/machine.h>
 
-#define PT_P  0x001ull
-#define PT_W  0x002ull
-#define PT_U  0x004ull
-#define PT_PS 0x080ull
-#define PT_ADDR 0x000FFFFFFFFFF000ull
 
 static void (*enter_hook)(const struct guest_entry *e);
 static void (*halt_hook)(int status);
@@ -68,25 +64,23 @@ void machine_idle(void)
 /* The host address of guest virtual address va, or NULL where the guest's tables say no. */
 static uint8_t *guest_walk(uint64_t va, bool write)
 {
-	uint64_t entry = guest_root | PT_P | PT_U | PT_W;
+	uint64_t entry = guest_root | PTE_P | PTE_U | PTE_W;
 	for (int level = 3; level >= 0; level--) {
-		const uint64_t *table = mfn_to_virt((entry & PT_ADDR) >> PAGE_SHIFT);
+		const uint64_t *table = mfn_to_virt((entry & PTE_ADDR) >> PAGE_SHIFT);
 		if (!table)
 			return NULL;
 		entry = table[(va >> (12 + 9 * level)) & 511];
-		if (!(entry & PT_P) || !(entry & PT_U) || (write && !(entry & PT_W)))
+		if (!(entry & PTE_P) || !(entry & PTE_U) || (write && !(entry & PTE_W)))
 			return NULL;
-		if (level && (entry & PT_PS))
+		if (level && (entry & PTE_PS))
 			return NULL;                  /* the builder makes no superpages */
 	}
-	uint8_t *page = mfn_to_virt((entry & PT_ADDR) >> PAGE_SHIFT);
+	uint8_t *page = mfn_to_virt((entry & PTE_ADDR) >> PAGE_SHIFT);
 	return page ? page + (va & (PAGE_SIZE - 1)) : NULL;
 }
 
 static int guest_copy(uint64_t va, void *host, size_t len, bool to_guest)
 {
-	if (len == 0)
-		return 0;
 	if (!domain_range_is_guest(va, va + len))
 		return -VIREO_EFAULT;
 	uint8_t *h = host;

@@ -16,6 +16,7 @@
  * then builds the real page tables.
  */
 #include <arch/layout.h>
+#include <vireo/pte.h>
 
 #define PHYS(x) ((x) - IMAGE_VIRT_OFFSET)
 
@@ -23,9 +24,6 @@
 #define PVH_MAGIC 0x336EC578
 #define COM1      0x3F8
 
-#define PTE_P  0x001
-#define PTE_W  0x002
-#define PTE_PS 0x080
 
 /* ---- Multiboot 2 header (GRUB: multiboot2) ---------------------------------- */
 	.section .multiboot2, "a"

@@ -2,7 +2,8 @@
  * Interrupt and exception entry: one stub per vector pushes a zero error
  * code where the CPU pushes none, then the vector, then jumps to the common
  * path, which saves the registers as struct cpu_regs (arch/traps.h) and calls
- * trap_dispatch(regs). The stubs' addresses form trap_stubs[256] for the IDT.
+ * trap_dispatch(regs). Each stub also puts its address in trap_stubs[256],
+ * in vector order, for the IDT.
  */
 	.text
 
@@ -47,6 +48,9 @@
 #define HAS_ERR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
 
 	.macro stub v
+	.pushsection .rodata.trap_stubs, "a"
+	.quad trap_stub_\v                     /* trap_stubs[v] */
+	.popsection
 	.align 16
 trap_stub_\v:
 	.if HAS_ERR(\v) == 0
@@ -55,6 +59,12 @@ trap_stub_\v:
 	pushq $\v
 	jmp trap_common
 	.endm
+
+	.pushsection .rodata.trap_stubs, "a"
+	.align 8
+	.globl trap_stubs
+trap_stubs:                                  /* the stubs' addresses, in vector order */
+	.popsection
 
 	.altmacro
 	.macro stubs16 base
@@ -153,19 +163,3 @@ guest_copy_insn:
 guest_copy_fixup:
 	mov %rcx, %rax
 	ret
-
-	.section .rodata
-	.align 8
-	.globl trap_stubs
-trap_stubs:
-	.macro stubaddr v
-	.quad trap_stub_\v
-	.endm
-	.macro stubaddrs16 base
-	.irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
-	stubaddr %(\base+\i)
-	.endr
-	.endm
-	.irp b, 0,16,32,48,64,80,96,112,128,144,160,176,192,208,224,240
-	stubaddrs16 \b
-	.endr

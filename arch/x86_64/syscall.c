@@ -301,22 +301,17 @@ bool guest_exception(struct cpu_regs *regs)
 	return bounce_to_guest(regs, v, vector_has_error_code(v), regs->error_code, regs->rip);
 }
 
-/* A guest address range: canonical, not wrapping, and clear of the hypervisor's range. */
-static bool guest_range_ok(uint64_t va, size_t len)
-{
-	return len == 0 || domain_range_is_guest(va, va + len);
-}
 
 int copy_from_guest(void *dst, uint64_t guest_va, size_t len)
 {
-	if (!guest_range_ok(guest_va, len))
+	if (!domain_range_is_guest(guest_va, guest_va + len))
 		return -VIREO_EFAULT;
 	return guest_copy_raw(dst, (const void *)guest_va, len) ? -VIREO_EFAULT : 0;
 }
 
 int copy_to_guest(uint64_t guest_va, const void *src, size_t len)
 {
-	if (!guest_range_ok(guest_va, len))
+	if (!domain_range_is_guest(guest_va, guest_va + len))
 		return -VIREO_EFAULT;
 	return guest_copy_raw((void *)guest_va, src, len) ? -VIREO_EFAULT : 0;
 }

@@ -77,7 +77,7 @@ struct domain {
  */
 int domain_layout(const struct elf_guest *g, uint64_t nr_pages, struct dom_layout *out);
 
-/* [start, end) lies where a guest may map (not the hypervisor's range, not the hole). */
+/* [start, end) lies where a guest may map (not the hypervisor's range, not the hole); empty: true. */
 bool domain_range_is_guest(uint64_t start, uint64_t end);
 
 /*

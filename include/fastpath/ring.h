@@ -52,7 +52,6 @@ struct ring_side {
 	uint32_t mine;          /* this side's index: the authority, shared copy is write-only */
 	uint32_t peer;          /* other side's index, last validated value */
 	int err;                /* 0, or -VIREO_EIO once the peer broke the protocol */
-	uint32_t bad_peer;      /* the refused index, for the message */
 	uint64_t nr_refresh;    /* reads of the shared peer index (cache ran out) */
 	uint64_t nr_stall;      /* calls that found the ring full (producer) / empty (consumer) */
 };
@@ -76,9 +75,9 @@ void ring_shared_init(void *area);
 int ring_producer_attach(struct ring_producer *p, void *area, size_t area_bytes, uint32_t slot_size);
 int ring_consumer_attach(struct ring_consumer *c, void *area, size_t area_bytes, uint32_t slot_size);
 
-/* Slow paths: refuse a peer index; mark the handle broken, return -VIREO_EIO. */
-COLD int ring_refuse_producer(struct ring_side *s, uint32_t bad_cons);
-COLD int ring_refuse_consumer(struct ring_side *s, uint32_t bad_prod);
+/* Slow paths: refuse the peer's index; mark the handle broken, return -VIREO_EIO. */
+COLD int ring_refuse_producer(struct ring_side *s);
+COLD int ring_refuse_consumer(struct ring_side *s);
 
 static inline uint32_t ring_nr_slots(const struct ring_side *s)
 {
@@ -117,7 +116,7 @@ static ALWAYS_INLINE int ring_reserve_spsc(struct ring_producer *p, uint32_t wan
 			return s->err;
 		uint32_t cons = load_acquire(&s->sh->cons);
 		if (unlikely(s->mine - cons > ring_nr_slots(s)))
-			return ring_refuse_producer(s, cons);
+			return ring_refuse_producer(s);
 		s->peer = cons;
 		s->nr_refresh++;
 		nr_free = ring_nr_slots(s) - (s->mine - cons);
@@ -174,7 +173,7 @@ static inline int ring_arm_producer_spsc(struct ring_producer *p, uint32_t need)
 	store_seq_cst(&s->sh->cons_event, s->mine - ring_nr_slots(s) + need);
 	uint32_t cons = load_seq_cst(&s->sh->cons);
 	if (unlikely(s->mine - cons > ring_nr_slots(s)))
-		return ring_refuse_producer(s, cons);
+		return ring_refuse_producer(s);
 	s->peer = cons;
 	return (int)(ring_nr_slots(s) - (s->mine - cons));
 }
@@ -198,7 +197,7 @@ static ALWAYS_INLINE int ring_peek_spsc(struct ring_consumer *c, uint32_t want, 
 			return s->err;
 		uint32_t prod = load_acquire(&s->sh->prod);
 		if (unlikely(prod - s->mine > ring_nr_slots(s)))
-			return ring_refuse_consumer(s, prod);
+			return ring_refuse_consumer(s);
 		s->peer = prod;
 		s->nr_refresh++;
 		avail = prod - s->mine;
@@ -259,7 +258,7 @@ static inline int ring_arm_consumer_spsc(struct ring_consumer *c)
 	store_seq_cst(&s->sh->prod_event, s->mine + 1);
 	uint32_t prod = load_seq_cst(&s->sh->prod);
 	if (unlikely(prod - s->mine > ring_nr_slots(s)))
-		return ring_refuse_consumer(s, prod);
+		return ring_refuse_consumer(s);
 	s->peer = prod;
 	return (int)(prod - s->mine);
 }

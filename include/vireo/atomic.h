@@ -13,11 +13,9 @@
  *      values whose ordering is settled by a later acquire/release.
  *  store_seq_cst / load_seq_cst  - sequentially consistent accesses: a
  *      store_seq_cst followed by a load_seq_cst cannot be reordered (x86: XCHG
- *      then a plain load). Use the pair for Dekker-style "publish my index,
- *      then read your event" handshakes; both sides must use them.
- *  smp_mb                        - full fence: orders earlier stores against
- *      later loads (store->load), the one ordering acquire/release never give.
- *      Prefer the seq_cst pair above where the two accesses are known.
+ *      then a plain load): the store->load order acquire/release never give.
+ *      Use the pair for Dekker-style "publish my index, then read your
+ *      event" handshakes; both sides must use them.
  */
 #ifndef VIREO_ATOMIC_H
 #define VIREO_ATOMIC_H
@@ -31,16 +29,5 @@
 #define store_seq_cst(p, v) atomic_store_explicit((_Atomic __typeof__(*(p)) *)(p), (v), memory_order_seq_cst)
 #define load_seq_cst(p)     atomic_load_explicit((_Atomic __typeof__(*(p)) *)(p), memory_order_seq_cst)
 #define write_once(p, v)    atomic_store_explicit((_Atomic __typeof__(*(p)) *)(p), (v), memory_order_relaxed)
-
-static inline void smp_mb(void)
-{
-	atomic_thread_fence(memory_order_seq_cst);
-}
-
-/* Compiler-only barrier: keeps the compiler from moving memory accesses across. */
-static inline void barrier(void)
-{
-	atomic_signal_fence(memory_order_seq_cst);
-}
 
 #endif

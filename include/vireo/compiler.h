@@ -24,9 +24,4 @@
 /* Always checked, whatever the build (seL4's compile_assert). */
 #define compile_assert(cond, msg) _Static_assert(cond, msg)
 
-#define container_of(ptr, type, member) \
-	((type *)((char *)(ptr) - __builtin_offsetof(type, member)))
-
-static inline int is_pow2_u32(unsigned int x) { return x && !(x & (x - 1)); }
-
 #endif

@@ -53,10 +53,4 @@ static inline void spin_unlock(spinlock_t *l)
 	atomic_store_explicit(&l->owner, (uint16_t)(owner + 1), memory_order_release);
 }
 
-static inline bool spin_is_locked(spinlock_t *l)
-{
-	return atomic_load_explicit(&l->next, memory_order_relaxed) !=
-	       atomic_load_explicit(&l->owner, memory_order_relaxed);
-}
-
 #endif

@@ -5,18 +5,8 @@
 
 #include <arch/bootinfo.h>
 #include <arch/layout.h>
+#include <vireo/pte.h>
 
-#define PTE_P    0x001ull
-#define PTE_W    0x002ull
-#define PTE_U    0x004ull
-#define PTE_PWT  0x008ull
-#define PTE_PCD  0x010ull
-#define PTE_A    0x020ull
-#define PTE_D    0x040ull
-#define PTE_PS   0x080ull
-#define PTE_G    0x100ull
-#define PTE_NX   (1ull << 63)
-#define PTE_ADDR 0x000FFFFFFFFFF000ull
 
 /*
  * Build the hypervisor's page tables and switch to them: the image with
