@@ -16,6 +16,8 @@
 
 #include <arch/hosted.h>
 #include <core/domain.h>
+#include <core/hypercall.h>
+#include <mm/frame_table.h>
 #include <mm/frame_alloc.h>
 #include <mm/memmap.h>
 #include <public/sched.h>
@@ -30,32 +32,101 @@ static uint64_t scratch_va;
 
 static void on_enter(const struct guest_entry *e) { longjmp(back, 1); }
 
+static inline long hc(uint64_t nr, uint64_t a0, uint64_t a1)
+{
+	struct hypercall_args a = { { a0, a1, 0, 0, 0, 0 } };
+	return hypercall_dispatch(nr, &a);
+}
+
 static NOINLINE void op_hypercall_xen_version(void)
 {
-	(void)hypercall_dispatch(__HYPERVISOR_xen_version, XENVER_version, 0, 0, 0, 0);
+	(void)hc(__HYPERVISOR_xen_version, XENVER_version, 0);
 }
 
 static NOINLINE void op_hypercall_sched_yield(void)
 {
-	(void)hypercall_dispatch(__HYPERVISOR_sched_op, SCHEDOP_yield, 0, 0, 0, 0);
+	(void)hc(__HYPERVISOR_sched_op, SCHEDOP_yield, 0);
 }
 
 static NOINLINE void op_hypercall_unknown(void)
 {
-	(void)hypercall_dispatch(60, 0, 0, 0, 0, 0);
+	(void)hc(60, 0, 0);
 }
 
 static NOINLINE void op_hypercall_copy_16(void)
 {
 	/* extraversion: a 16-byte copy to the guest through its page tables */
-	(void)hypercall_dispatch(__HYPERVISOR_xen_version, XENVER_extraversion, scratch_va, 0, 0, 0);
+	(void)hc(__HYPERVISOR_xen_version, XENVER_extraversion, scratch_va);
+}
+
+/*
+ * The MMU batch path: an L1 entry moved between two frames (writable), so
+ * every entry takes and drops references; lists of 64 in guest memory.
+ */
+static uint64_t mmu_list[2];
+static unsigned mmu_k;
+
+static NOINLINE void op_mmu_update_1(void)
+{
+	struct hypercall_args a = { { mmu_list[mmu_k ^= 1], 1, 0, DOMID_SELF, 0, 0 } };
+	(void)hypercall_dispatch(__HYPERVISOR_mmu_update, &a);
+}
+
+static NOINLINE void op_mmu_update_64(void)
+{
+	struct hypercall_args a = { { mmu_list[mmu_k ^= 1], 64, 0, DOMID_SELF, 0, 0 } };
+	(void)hypercall_dispatch(__HYPERVISOR_mmu_update, &a);
+}
+
+static uint64_t mc_list[2];
+
+static NOINLINE void op_multicall_uvm_16(void)
+{
+	struct hypercall_args a = { { mc_list[mmu_k ^= 1], 16, 0, 0, 0, 0 } };
+	(void)hypercall_dispatch(__HYPERVISOR_multicall, &a);
+}
+
+static int mmu_setup(struct domain *d)
+{
+	static struct mmu_update r[64];
+	static struct multicall_entry mc[16];
+	uint64_t first_spare = (d->layout.v_end - d->layout.v_start) >> PAGE_SHIFT;
+	mfn_t l1 = d->p2m[first_spare], x = d->p2m[first_spare + 1], y = d->p2m[first_spare + 2];
+	struct mmuext_op op[2] = { { .cmd = MMUEXT_CLEAR_PAGE }, { .cmd = MMUEXT_PIN_L1_TABLE } };
+	op[0].arg1.mfn = op[1].arg1.mfn = l1;
+	uint64_t va = d->layout.vstack_end;
+	if (copy_to_guest(va, op, sizeof(op)))
+		return -1;
+	struct hypercall_args a = { { va, 2, 0, DOMID_SELF, 0, 0 } };
+	if (hypercall_dispatch(__HYPERVISOR_mmuext_op, &a) != 0)
+		return -1;
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < 64; i++)
+			r[i] = (struct mmu_update){ ((uint64_t)l1 << PAGE_SHIFT) + i * 8,
+						    ((uint64_t)(k ? y : x) << PAGE_SHIFT) | 3 };
+		mmu_list[k] = va + 0x1000 + k * 0x1000;
+		if (copy_to_guest(mmu_list[k], r, sizeof(r)))
+			return -1;
+		for (int i = 0; i < 16; i++)
+			mc[i] = (struct multicall_entry){ .op = __HYPERVISOR_update_va_mapping, .args = {
+				va + 0x40000 + i * PAGE_SIZE, ((uint64_t)(k ? y : x) << PAGE_SHIFT) | 3, 0 } };
+		mc_list[k] = va + 0x4000 + k * 0x1000;
+		if (copy_to_guest(mc_list[k], mc, sizeof(mc)))
+			return -1;
+	}
+	return 0;
+}
+
+static void run_items(const char *name, void (*op)(void), int items)
+{
+	for (int i = 0; i < CALLS; i++)
+		op();
+	printf("op %s %d %d\n", name, CALLS, items);
 }
 
 static void run(const char *name, void (*op)(void))
 {
-	for (int i = 0; i < CALLS; i++)
-		op();
-	printf("op %s %d 1\n", name, CALLS);
+	run_items(name, op, 1);
 }
 
 int main(void)
@@ -73,7 +144,7 @@ int main(void)
 		return 1;
 	memmap_init(&m);
 	memmap_add(&m, 1u << 20, 32u << 20);
-	if (frame_alloc_init(&m) != 0)
+	if (frame_alloc_init(&m) != 0 || frame_table_init(machine_nr_frames()) != 0)
 		return 1;
 	hosted_set_guest_hooks(on_enter, NULL);
 	if (domain_build(0, "perf", kernel, len, "", 8u << 20, true) != 0)
@@ -86,5 +157,12 @@ int main(void)
 	run("hypercall_sched_yield", op_hypercall_sched_yield);
 	run("hypercall_unknown", op_hypercall_unknown);
 	run("hypercall_copy_16", op_hypercall_copy_16);
+	if (mmu_setup(domain_by_id(0)) != 0) {
+		fprintf(stderr, "perf-hypercall: MMU set-up failed\n");
+		return 1;
+	}
+	run_items("mmu_update_1", op_mmu_update_1, 1);
+	run_items("mmu_update_64", op_mmu_update_64, 64);
+	run_items("multicall_uvm_16", op_multicall_uvm_16, 16);
 	return 0;
 }

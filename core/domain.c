@@ -150,11 +150,15 @@ int domain_fill_hypercall_page(uint64_t pfn)
 	struct domain *d = current_domain;
 	if (!d || pfn >= d->nr_pages)
 		return -VIREO_EINVAL;
-	uint64_t va = d->layout.v_start + (pfn << PAGE_SHIFT);
-	if (va >= d->layout.vpt_start && va < d->layout.vpt_end)
-		return -VIREO_EPERM;                    /* never over a page table */
-	fill_hypercall_page(mfn_to_virt(d->p2m[pfn]));
-	return 0;
+	spin_lock(&d->mm.lock);
+	int rc = mm_get_writable(&d->mm, d->p2m[pfn]);    /* never over a page table */
+	if (rc == 0) {
+		fill_hypercall_page(mfn_to_virt(d->p2m[pfn]));
+		mm_put_writable(&d->mm, d->p2m[pfn]);
+		mm_sync(&d->mm);
+	}
+	spin_unlock(&d->mm.lock);
+	return rc;
 }
 
 struct domain *domain_by_id(unsigned domid)
@@ -165,12 +169,17 @@ struct domain *domain_by_id(unsigned domid)
 /* Give back a domain's memory and its slot. Nothing may still run on its page tables. */
 void domain_destroy(struct domain *d)
 {
+	/* No other domain holds references to its frames (no grants yet): drop them all. */
 	for (uint64_t pfn = 0; d->p2m && pfn < d->nr_pages; pfn++)
-		if (d->p2m[pfn] != INVALID_MFN)
+		if (d->p2m[pfn] != INVALID_MFN) {
+			mm_release(d->p2m[pfn]);
 			frame_free(d->p2m[pfn], 0);
+		}
 	/* 0 too: a slot never built is all zero, and MFN 0 is never a domain's (low 1 MiB). */
-	if (d->shared_info_mfn != INVALID_MFN && d->shared_info_mfn)
+	if (d->shared_info_mfn != INVALID_MFN && d->shared_info_mfn) {
+		mm_release(d->shared_info_mfn);
 		frame_free(d->shared_info_mfn, 0);
+	}
 	xfree(d->p2m);
 	*d = (struct domain){ .state = DOMAIN_EMPTY };
 }
@@ -189,10 +198,12 @@ static int domain_alloc_memory(struct domain *d, uint64_t nr_pages)
 			return -VIREO_ENOMEM;
 		__builtin_memset(mfn_to_virt(mfn), 0, PAGE_SIZE);
 		d->p2m[pfn] = mfn;
+		mm_assign(&d->mm, mfn, pfn);
 	}
 	d->shared_info_mfn = frame_alloc(0);
 	if (d->shared_info_mfn == INVALID_MFN)
 		return -VIREO_ENOMEM;
+	mm_assign(&d->mm, d->shared_info_mfn, ~0ull);     /* no pfn: Xen's M2P says invalid too */
 	struct shared_info *sh = mfn_to_virt(d->shared_info_mfn);
 	__builtin_memset(sh, 0, PAGE_SIZE);
 	sh->vcpu_info[0].evtchn_upcall_mask = 1;      /* events masked until the guest says */
@@ -216,7 +227,10 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 		       name ? name : "-", rc);
 		return rc;
 	}
+	if (!frame_table)
+		panic("domain_build before frame_table_init");
 	*d = (struct domain){ .domid = domid, .privileged = privileged, .shared_info_mfn = INVALID_MFN };
+	mm_domain_init(&d->mm, domid, privileged);
 	for (size_t i = 0; name && name[i] && i < sizeof(d->name) - 1; i++)
 		d->name[i] = name[i];
 	const char *why = "its addresses are outside the guest's part of the address space";
@@ -237,9 +251,26 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 	if (g.hypercall_page)                  /* elf_parse checked it lies in the image */
 		fill_hypercall_page(guest_page(d, g.hypercall_page, d->layout.v_start));
 	fill_start_info(d, cmdline);
+	/*
+	 * The start-of-day L4 is pinned, as Xen's builders leave it, and is the
+	 * vCPU's root: both validate the whole tree by the guest rules, which
+	 * checks the builder too (its tables must map themselves read-only).
+	 */
+	mfn_t root = d->p2m[(d->layout.vpt_start - d->layout.v_start) >> PAGE_SHIFT];
+	spin_lock(&d->mm.lock);
+	rc = mm_pin(&d->mm, root, 4);
+	if (rc == 0)
+		rc = mm_set_root(&d->mm, root, false);
+	spin_unlock(&d->mm.lock);
+	if (rc) {
+		printk("domain %u (%s): its start-of-day page tables fail validation (%d)\n", domid,
+		       name ? name : "-", rc);
+		domain_destroy(d);
+		return rc;
+	}
 	d->entry = (struct guest_entry){
 		.rip = g.entry, .rsp = d->layout.vstack_end, .rsi = d->layout.vstartinfo_start,
-		.root_maddr = (maddr_t)d->p2m[(d->layout.vpt_start - d->layout.v_start) >> PAGE_SHIFT] << PAGE_SHIFT,
+		.root_maddr = (maddr_t)root << PAGE_SHIFT,
 	};
 	d->state = DOMAIN_READY;
 	printk("domain %u (%s): %s, %llu MiB, entry 0x%llx, %llu page-table frames%s\n", domid,
@@ -331,9 +362,24 @@ NORETURN void domains_run(void)
 	cpu_run_next();
 }
 
+/* What the domain's MMU hypercalls did, when it made any. */
+static void report_mm(const struct domain *d)
+{
+	const struct mm_stats *st = &d->mm.stats;
+	if (!st->batches && !st->updates && !st->multicalls)
+		return;
+	printk("domain %u: mmu: %llu batches, %llu multicalls, %llu entries, %llu ops, %llu refused, "
+	       "%llu flushes, %llu invlpg, %llu continuations\n", d->domid,
+	       (unsigned long long)st->batches, (unsigned long long)st->multicalls,
+	       (unsigned long long)st->updates, (unsigned long long)st->ops,
+	       (unsigned long long)st->refused, (unsigned long long)st->flushes,
+	       (unsigned long long)st->invlpgs, (unsigned long long)st->continuations);
+}
+
 NORETURN void domain_shutdown(struct domain *d, unsigned reason)
 {
 	console_flush(d);
+	report_mm(d);
 	printk("domain %u: shut down (%s)\n", d->domid,
 	       reason <= SHUTDOWN_MAX ? shutdown_names[reason] : "unknown reason");
 	spin_lock(&domains_lock);
@@ -352,6 +398,7 @@ void guest_fault(unsigned vector, uint64_t rip, uint64_t error_code, uint64_t cr
 	if (!d)
 		panic("guest fault with no current domain");
 	console_flush(d);
+	report_mm(d);
 	spin_lock(&domains_lock);
 	d->state = DOMAIN_CRASHED;
 	spin_unlock(&domains_lock);

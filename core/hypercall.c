@@ -5,6 +5,8 @@
  * returns a negative errno having changed nothing.
  */
 #include <core/domain.h>
+#include <core/hypercall.h>
+#include <fastpath/mmu.h>
 #include <mm/frame_alloc.h>
 #include <public/features.h>
 #include <public/memory.h>
@@ -195,15 +197,20 @@ static long do_vcpu_op(uint64_t cmd, uint64_t vcpu)
 	}
 }
 
-long hypercall_dispatch(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+long hypercall_dispatch(uint64_t nr, struct hypercall_args *a)
 {
 	switch (nr) {
-	case __HYPERVISOR_memory_op:      return do_memory_op(a1, a2);
-	case __HYPERVISOR_vcpu_op:        return do_vcpu_op(a1, a2);
-	case __HYPERVISOR_set_trap_table: return do_set_trap_table(a1);
-	case __HYPERVISOR_console_io:  return do_console_io(a1, a2, a3);
-	case __HYPERVISOR_xen_version: return do_xen_version(a1, a2);
-	case __HYPERVISOR_sched_op:    return do_sched_op(a1, a2);
-	default:                       return -VIREO_ENOSYS;
+	case __HYPERVISOR_mmu_update:     return do_mmu_update(a);
+	case __HYPERVISOR_mmuext_op:      return do_mmuext_op(a);
+	case __HYPERVISOR_update_va_mapping: return do_update_va_mapping(a);
+	case __HYPERVISOR_update_va_mapping_otherdomain: return do_update_va_mapping_otherdomain(a);
+	case __HYPERVISOR_multicall:      return do_multicall(a);
+	case __HYPERVISOR_memory_op:      return do_memory_op(a->a[0], a->a[1]);
+	case __HYPERVISOR_vcpu_op:        return do_vcpu_op(a->a[0], a->a[1]);
+	case __HYPERVISOR_set_trap_table: return do_set_trap_table(a->a[0]);
+	case __HYPERVISOR_console_io:     return do_console_io(a->a[0], a->a[1], a->a[2]);
+	case __HYPERVISOR_xen_version:    return do_xen_version(a->a[0], a->a[1]);
+	case __HYPERVISOR_sched_op:       return do_sched_op(a->a[0], a->a[1]);
+	default:                          return arch_hypercall(nr, a);
 	}
 }

@@ -22,6 +22,8 @@
 
 #include <arch/hosted.h>
 #include <core/domain.h>
+#include <core/hypercall.h>
+#include <mm/frame_table.h>
 #include <mm/frame_alloc.h>
 #include <mm/memmap.h>
 #include <public/xen.h>
@@ -54,7 +56,7 @@ static void setup_once(void)
 		abort();
 	memmap_init(&m);
 	memmap_add(&m, 1u << 20, 64u << 20);
-	if (frame_alloc_init(&m) != 0)
+	if (frame_alloc_init(&m) != 0 || frame_table_init(machine_nr_frames()) != 0)
 		abort();
 	hosted_set_guest_hooks(on_enter, on_halt);
 	free_at_start = frame_nr_free();
@@ -143,7 +145,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			a[i] = argument(d, &p, end);
 		if (setjmp(back) != 0)
 			break;                            /* it shut down: the machine "halted" */
-		(void)hypercall_dispatch(nr, a[0], a[1], a[2], a[3], a[4]);
+		struct hypercall_args args = { { a[0], a[1], a[2], a[3], a[4], 0 } };
+		(void)hypercall_dispatch(nr, &args);
 		check_invariants(d, pt_sum);
 	}
 	if (d->state != DOMAIN_RUNNING && d->state != DOMAIN_SHUTDOWN && d->state != DOMAIN_CRASHED)

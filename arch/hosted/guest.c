@@ -16,6 +16,7 @@
 
 #include <arch/hosted.h>
 #include <core/domain.h>
+#include <core/hypercall.h>
 #include <vireo/errno.h>
 #include <vireo/pte.h>
 #include <vireo/machine.h>
@@ -49,6 +50,21 @@ void machine_enter_guest(const struct guest_entry *e)
 	if (enter_hook)
 		enter_hook(e);
 	abort();                                  /* nowhere to go: a test bug */
+}
+
+/* The hosted "MMU" walks the tables on every access: there is no TLB to flush. */
+void machine_guest_load_root(maddr_t root)
+{
+	guest_root = root;
+}
+
+void machine_tlb_flush_local(void)
+{
+}
+
+void machine_invlpg(uint64_t va)
+{
+	(void)va;
 }
 
 int machine_start_on_cpu(unsigned cpu, void (*fn)(void *arg, unsigned cpu), void *arg)
@@ -110,4 +126,30 @@ int copy_from_guest(void *dst, uint64_t guest_va, size_t len)
 int copy_to_guest(uint64_t guest_va, const void *src, size_t len)
 {
 	return guest_copy(guest_va, (void *)src, len, true);
+}
+
+long arch_hypercall(uint64_t nr, struct hypercall_args *a)
+{
+	(void)nr;
+	(void)a;
+	return -VIREO_ENOSYS;                     /* the x86 register hypercalls are the image's */
+}
+
+void hosted_switch_to(struct domain *d)
+{
+	cpu_current[cpu_id()] = d;
+	guest_root = d && d->mm.root != INVALID_MFN ? (maddr_t)d->mm.root << PAGE_SHIFT : 0;
+}
+
+long hosted_hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+		      uint64_t a4, unsigned *restarts)
+{
+	struct hypercall_args a = { { a0, a1, a2, a3, a4, 0 } };
+	unsigned n = 0;
+	long rc;
+	while ((rc = hypercall_dispatch(nr, &a)) == -VIREO_ERESTART)
+		n++;
+	if (restarts)
+		*restarts = n;
+	return rc;
 }

@@ -82,12 +82,14 @@ static void hosted_setup(void)
 	hm.nr_cpus = cpus;
 	hm.start_ns = host_mono_ns();
 	hm.tsc_khz = calibrate_tsc_khz();
-	hm.initialised = 1;
+	__atomic_store_n(&hm.initialised, 1, __ATOMIC_RELEASE);
 }
 
 static inline void ensure_setup(void)
 {
-	pthread_once(&setup_once, hosted_setup);
+	/* Once set up, skip pthread_once: mfn_to_virt is on every page-table update's path. */
+	if (__builtin_expect(!__atomic_load_n(&hm.initialised, __ATOMIC_ACQUIRE), 0))
+		pthread_once(&setup_once, hosted_setup);
 }
 
 int hosted_machine_init(size_t mem_bytes, unsigned nr_cpus)

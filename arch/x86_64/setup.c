@@ -24,6 +24,7 @@
 #include <core/config.h>
 #include <core/domain.h>
 #include <mm/frame_alloc.h>
+#include <mm/frame_table.h>
 #include <mm/memmap.h>
 #include <vireo/printk.h>
 
@@ -115,6 +116,16 @@ static void memory_init(void)
 	int rc = frame_alloc_init(&usable);
 	if (rc)
 		panic("memory: frame allocator refused the memory map (%d)", rc);
+	/* The frame table and M2P: 24 bytes a frame. Firmware ranges are I/O to the rules. */
+	rc = frame_table_init(machine.nr_frames);
+	if (rc)
+		panic("memory: no room for the frame table of %llu frames (%d)",
+		      (unsigned long long)machine.nr_frames, rc);
+	for (unsigned i = 0; i < bootinfo.nr_mmap; i++) {
+		const struct boot_mmap_entry *e = &bootinfo.mmap[i];
+		if (e->type != E820_RAM && e->addr + e->len > e->addr)
+			frame_table_mark_io(e->addr >> PAGE_SHIFT, (e->addr + e->len + PAGE_SIZE - 1) >> PAGE_SHIFT);
+	}
 }
 
 /*

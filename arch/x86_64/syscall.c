@@ -12,6 +12,7 @@
 #include <arch/percpu.h>
 #include <arch/traps.h>
 #include <core/domain.h>
+#include <core/hypercall.h>
 #include <public/arch-x86_64.h>
 #include <public/xen.h>
 #include <vireo/errno.h>
@@ -137,28 +138,45 @@ static long do_fpu_taskswitch(uint64_t set)
 	return 0;
 }
 
+long arch_hypercall(uint64_t nr, struct hypercall_args *a)
+{
+	switch (nr) {
+	case __HYPERVISOR_set_segment_base: return do_set_segment_base(a->a[0], a->a[1]);
+	case __HYPERVISOR_stack_switch:     return do_stack_switch(a->a[0], a->a[1]);
+	case __HYPERVISOR_fpu_taskswitch:   return do_fpu_taskswitch(a->a[0]);
+	default:                            return -VIREO_ENOSYS;   /* iret too: not in a multicall */
+	}
+}
+
+/*
+ * A hypercall from the guest kernel. A continuation (-VIREO_ERESTART) puts
+ * the updated arguments in the guest's registers and backs RIP up over its
+ * SYSCALL (0F 05), with RAX still the hypercall number: the guest re-issues
+ * the call where it stopped, after any interrupt that was waiting.
+ */
 void syscall_dispatch(struct cpu_regs *regs)
 {
 	if (regs->vector != 0x100) {
 		guest_fault(6, regs->rip, 0, 0);           /* 32-bit SYSCALL: as #UD */
 		return;
 	}
-	switch (regs->rax) {
-	case __HYPERVISOR_iret:
+	if (regs->rax == __HYPERVISOR_iret) {
 		do_iret(regs);
 		return;
-	case __HYPERVISOR_set_segment_base:
-		regs->rax = (uint64_t)do_set_segment_base(regs->rdi, regs->rsi);
-		return;
-	case __HYPERVISOR_stack_switch:
-		regs->rax = (uint64_t)do_stack_switch(regs->rdi, regs->rsi);
-		return;
-	case __HYPERVISOR_fpu_taskswitch:
-		regs->rax = (uint64_t)do_fpu_taskswitch(regs->rdi);
+	}
+	struct hypercall_args a = { { regs->rdi, regs->rsi, regs->rdx, regs->r10, regs->r8, regs->r9 } };
+	long rc = hypercall_dispatch(regs->rax, &a);
+	if (rc == -VIREO_ERESTART) {
+		regs->rdi = a.a[0];
+		regs->rsi = a.a[1];
+		regs->rdx = a.a[2];
+		regs->r10 = a.a[3];
+		regs->r8 = a.a[4];
+		regs->r9 = a.a[5];
+		regs->rip -= 2;
 		return;
 	}
-	regs->rax = (uint64_t)hypercall_dispatch(regs->rax, regs->rdi, regs->rsi, regs->rdx,
-						 regs->r10, regs->r8);
+	regs->rax = (uint64_t)rc;
 }
 
 static bool vector_has_error_code(unsigned v)
@@ -331,6 +349,22 @@ void machine_guest_root_init(uint64_t *root)
 	/* Slots 256..271 are the hypervisor's 8 TiB, as on Xen; guests get the rest. */
 	for (unsigned i = 256; i < 272; i++)
 		root[i] = hv[i];
+}
+
+void machine_guest_load_root(maddr_t root)
+{
+	write_cr3(root);
+}
+
+/* Guest entries are never global (mm/frame_table.c clears G): a CR3 reload drops them all. */
+void machine_tlb_flush_local(void)
+{
+	write_cr3(read_cr3());
+}
+
+void machine_invlpg(uint64_t va)
+{
+	__asm__ volatile("invlpg (%0)" :: "r"(va) : "memory");
 }
 
 void machine_enter_guest(const struct guest_entry *e)

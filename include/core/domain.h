@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <core/elf.h>
+#include <mm/frame_table.h>
 #include <public/arch-x86_64.h>
 #include <vireo/machine.h>
 
@@ -66,6 +67,7 @@ struct domain {
 	struct trap_info traps[256]; /* set_trap_table: handler per vector, address 0 = none */
 	struct trap_info traps_new[256]; /* set_trap_table's scratch: checked before it applies */
 	struct domain_arch arch;     /* x86 vCPU state kept across hypercalls */
+	struct domain_mm mm;         /* page-table roots, flush clock, MMU counters */
 };
 
 /*
@@ -122,7 +124,6 @@ int domain_fill_hypercall_page(uint64_t pfn);
 NORETURN void domain_shutdown(struct domain *d, unsigned reason);
 
 /* Called from arch code. */
-long hypercall_dispatch(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
 void guest_fault(unsigned vector, uint64_t rip, uint64_t error_code, uint64_t cr2);
 
 #endif

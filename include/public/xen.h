@@ -96,6 +96,12 @@ typedef uint16_t domid_t;
 #define MMU_PT_UPDATE_PRESERVE_AD  2  /* *ptr = val | (*ptr & (A|D)), atomically */
 #define MMU_PT_UPDATE_NO_TRANSLATE 3  /* as NORMAL, val never translated through FD */
 
+/*
+ * Set in count when a preempted batch continues (Xen's MMU_UPDATE_PREEMPTED):
+ * the count is what is left, and *pdone already holds what was done.
+ */
+#define MMU_UPDATE_PREEMPTED (~(~0U >> 1))
+
 /* One request of HYPERVISOR_mmu_update (mirrors xen.h struct mmu_update). */
 struct mmu_update {
 	uint64_t ptr;   /* machine address of the PTE, command in bits 1:0 */

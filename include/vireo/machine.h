@@ -104,6 +104,15 @@ int copy_to_guest(uint64_t guest_va, const void *src, size_t len);
 /* Fill the hypervisor's slots of a new guest top-level page table. */
 void machine_guest_root_init(uint64_t *root);
 
+/*
+ * The guest page-table root of this CPU (CR3 on metal), and flushes of this
+ * CPU's TLB for the guest's mappings: all of them, or one virtual address.
+ * Guest mappings are never global, so a root load also flushes them.
+ */
+void machine_guest_load_root(maddr_t root);
+void machine_tlb_flush_local(void);
+void machine_invlpg(uint64_t va);
+
 /* The first entry into a guest vCPU: registers and page-table root. */
 struct guest_entry {
 	uint64_t rip, rsp, rsi;

@@ -6,6 +6,7 @@
 #ifndef ARCH_HOSTED_HOSTED_H
 #define ARCH_HOSTED_HOSTED_H
 
+#include <stdint.h>
 #include <stddef.h>
 
 /*
@@ -24,6 +25,21 @@ int hosted_machine_init(size_t mem_bytes, unsigned nr_cpus);
 struct guest_entry;
 void hosted_set_guest_hooks(void (*enter)(const struct guest_entry *e), void (*halt)(int status));
 void hosted_halt_hook(int status);
+
+/*
+ * Be the guest of a domain on this thread: make it the current domain and
+ * its kernel root the page tables copies walk (what entering it would do).
+ */
+struct domain;
+void hosted_switch_to(struct domain *d);
+
+/*
+ * Issue hypercall nr as the current domain would: its continuations are
+ * followed (the guest re-executing the call) until it returns. The number
+ * of continuations taken goes to *restarts when that is not NULL.
+ */
+long hosted_hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+		      uint64_t a4, unsigned *restarts);
 
 /* Bind the calling thread to the host CPU that backs hosted CPU `cpu` (best effort). */
 void hosted_pin_to_cpu(unsigned cpu);

@@ -1,0 +1,354 @@
+/*
+ * The PV MMU batch executors: mmu_update, mmuext_op, update_va_mapping and
+ * multicall (Xen's semantics; the rules themselves are mm/frame_table.c).
+ *
+ * A batch takes its domain's MMU lock once, reads the guest's requests in
+ * chunks (one guest copy per 16 entries), applies them in order and stops
+ * at the first refusal: the entries before it stay applied, the rest are
+ * untouched, and *pdone says how many were done. TLB flushes the rules owe
+ * and those the guest asks for are merged into one per batch, done before
+ * the guest runs again or any guest memory is read or written (a stale
+ * translation must never reach a frame whose type changed).
+ *
+ * Long batches are preemptible: past the time budget a batch returns
+ * -VIREO_ERESTART with its arguments advanced (count | MMU_UPDATE_PREEMPTED,
+ * done so far in *pdone), and the guest's re-executed hypercall continues it.
+ */
+#include <core/domain.h>
+#include <core/hypercall.h>
+#include <fastpath/mmu.h>
+#include <mm/frame_table.h>
+#include <public/xen.h>
+#include <vireo/errno.h>
+
+#define CHUNK 16            /* requests read from the guest at a time */
+
+uint64_t hypercall_preempt_tsc;
+
+bool hypercall_preempt_due(uint64_t start)
+{
+	uint64_t budget = hypercall_preempt_tsc;
+	if (!budget) {
+		budget = machine_tsc_khz() / 2;            /* 500 us */
+		hypercall_preempt_tsc = budget ? budget : 1;
+	}
+	return machine_tsc() - start >= budget;
+}
+
+static bool canonical(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
+
+/*
+ * foreigndom of mmu_update/mmuext_op: the owner of the frames mapped
+ * (bits 15:0) and of the page tables (bits 31:16, plus one). Only the
+ * domain itself is supported; mapping another domain's frames is for the
+ * privileged domain and is not there yet.
+ */
+static long check_foreigndom(const struct domain *d, uint64_t fd)
+{
+	uint16_t data = (uint16_t)fd, pt = (uint16_t)(fd >> 16);
+	if ((data == DOMID_SELF || data == d->domid) && (pt == 0 || pt == d->domid + 1))
+		return 0;
+	return d->privileged ? -VIREO_EOPNOTSUPP : -VIREO_EPERM;
+}
+
+static long mmu_one(struct domain_mm *mm, const struct mmu_update *req)
+{
+	switch (req->ptr & 3) {
+	case MMU_NORMAL_PT_UPDATE:
+	case MMU_PT_UPDATE_PRESERVE_AD:
+		return mm_update(mm, req->ptr & ~7ull, req->val, (req->ptr & 3) == MMU_PT_UPDATE_PRESERVE_AD);
+	case MMU_MACHPHYS_UPDATE:
+		return mm_machphys_update(mm, req->ptr >> PAGE_SHIFT, req->val);
+	default:
+		return -VIREO_ENOSYS;             /* NO_TRANSLATE: for translated guests */
+	}
+}
+
+/* The common shape of mmu_update and mmuext_op: (list, count, pdone, foreigndom). */
+struct batch {
+	struct domain *d;
+	uint64_t list, count, pdone;
+	uint32_t done;                        /* done by earlier parts of a continued batch */
+};
+
+static long batch_begin(struct batch *b, struct hypercall_args *a)
+{
+	b->d = current_domain;
+	b->list = a->a[0];
+	b->count = (uint32_t)a->a[1];          /* unsigned int in Xen's ABI */
+	b->pdone = a->a[2];
+	b->done = 0;
+	long rc = check_foreigndom(b->d, a->a[3]);
+	if (rc)
+		return rc;
+	if (b->count & MMU_UPDATE_PREEMPTED) {
+		b->count &= ~(uint64_t)MMU_UPDATE_PREEMPTED;
+		if (b->pdone && copy_from_guest(&b->done, b->pdone, sizeof(b->done)))
+			return -VIREO_EFAULT;
+	}
+	spin_lock(&b->d->mm.lock);
+	b->d->mm.stats.batches++;
+	return 0;
+}
+
+/*
+ * End a batch after i entries: flushes owed, lock dropped, *pdone written.
+ * With more to do (preempted), the arguments become the continuation's.
+ */
+static long batch_end(struct batch *b, struct hypercall_args *a, uint64_t i, size_t entry_size,
+		      long rc, bool preempted)
+{
+	struct domain_mm *mm = &b->d->mm;
+	mm_sync(mm);
+	if (rc)
+		mm->stats.refused++;
+	spin_unlock(&mm->lock);
+	b->done += (uint32_t)i;
+	if (b->pdone && copy_to_guest(b->pdone, &b->done, sizeof(b->done)) && !rc)
+		rc = -VIREO_EFAULT;
+	if (preempted && !rc) {
+		mm->stats.continuations++;
+		a->a[0] = b->list + i * entry_size;
+		a->a[1] = (b->count - i) | MMU_UPDATE_PREEMPTED;
+		return -VIREO_ERESTART;
+	}
+	return rc;
+}
+
+long do_mmu_update(struct hypercall_args *a)
+{
+	struct mmu_update req[CHUNK];
+	struct batch b;
+	uint64_t i = 0, start = machine_tsc();
+	long rc = batch_begin(&b, a);
+	bool preempted = false;
+
+	if (rc)
+		return rc;
+	struct domain_mm *mm = &b.d->mm;
+	while (i < b.count) {
+		if (i && hypercall_preempt_due(start)) {
+			preempted = true;
+			break;
+		}
+		unsigned n = b.count - i < CHUNK ? (unsigned)(b.count - i) : CHUNK, j;
+		mm_sync(mm);
+		if (copy_from_guest(req, b.list + i * sizeof(req[0]), n * sizeof(req[0]))) {
+			rc = -VIREO_EFAULT;
+			break;
+		}
+		for (j = 0; j < n && (rc = mmu_one(mm, &req[j])) == 0; j++)
+			;
+		i += j;
+		mm->stats.updates += j;
+		if (rc)
+			break;
+	}
+	return batch_end(&b, a, i, sizeof(req[0]), rc, preempted);
+}
+
+/* A vCPU bitmap of a *_MULTI flush: does it name vCPU 0 (the only one)? */
+static long mask_has_vcpu0(uint64_t mask_ptr, bool *yes)
+{
+	uint64_t word;
+	if (copy_from_guest(&word, mask_ptr, sizeof(word)))
+		return -VIREO_EFAULT;
+	*yes = word & 1;
+	return 0;
+}
+
+static void invlpg(struct domain_mm *mm, uint64_t va)
+{
+	if (mm->pending & MM_FLUSH_TLB)
+		return;                           /* the batch's full flush covers it */
+	machine_invlpg(va);
+	mm->stats.invlpgs++;
+}
+
+static long mmuext_one(struct domain_mm *mm, const struct mmuext_op *op)
+{
+	bool local;
+	long rc;
+
+	switch (op->cmd) {
+	case MMUEXT_PIN_L1_TABLE:
+	case MMUEXT_PIN_L2_TABLE:
+	case MMUEXT_PIN_L3_TABLE:
+	case MMUEXT_PIN_L4_TABLE:
+		return mm_pin(mm, op->arg1.mfn, op->cmd - MMUEXT_PIN_L1_TABLE + 1);
+	case MMUEXT_UNPIN_TABLE:
+		return mm_unpin(mm, op->arg1.mfn);
+	case MMUEXT_NEW_BASEPTR:
+		rc = mm_set_root(mm, op->arg1.mfn, false);
+		if (rc == 0) {
+			machine_guest_load_root((maddr_t)mm->root << PAGE_SHIFT);   /* flushes too */
+			mm->clock++;
+			mm->pending = 0;
+		}
+		return rc;
+	case MMUEXT_NEW_USER_BASEPTR:
+		return mm_set_root(mm, op->arg1.mfn, true);
+	case MMUEXT_TLB_FLUSH_LOCAL:
+	case MMUEXT_TLB_FLUSH_ALL:
+		mm->pending |= MM_FLUSH_TLB;
+		return 0;
+	case MMUEXT_TLB_FLUSH_MULTI:
+		if ((rc = mask_has_vcpu0(op->arg2.vcpumask, &local)) == 0 && local)
+			mm->pending |= MM_FLUSH_TLB;
+		return rc;
+	case MMUEXT_INVLPG_LOCAL:
+	case MMUEXT_INVLPG_ALL:
+		if (canonical(op->arg1.linear_addr))
+			invlpg(mm, op->arg1.linear_addr);
+		return 0;
+	case MMUEXT_INVLPG_MULTI:
+		if ((rc = mask_has_vcpu0(op->arg2.vcpumask, &local)) == 0 && local &&
+		    canonical(op->arg1.linear_addr))
+			invlpg(mm, op->arg1.linear_addr);
+		return rc;
+	case MMUEXT_SET_LDT:
+		if (op->arg2.nr_ents > 8192 || (op->arg1.linear_addr & (PAGE_SIZE - 1)) ||
+		    !domain_range_is_guest(op->arg1.linear_addr, op->arg1.linear_addr + op->arg2.nr_ents * 8ull))
+			return -VIREO_EINVAL;
+		return op->arg2.nr_ents ? -VIREO_EOPNOTSUPP : 0;   /* no LDTs yet; none is fine */
+	case MMUEXT_CLEAR_PAGE:
+		return mm_clear_page(mm, op->arg1.mfn);
+	case MMUEXT_COPY_PAGE:
+		return mm_copy_page(mm, op->arg1.mfn, op->arg2.src_mfn);
+	case MMUEXT_FLUSH_CACHE:
+	case MMUEXT_FLUSH_CACHE_GLOBAL:
+		return mm->privileged ? -VIREO_EOPNOTSUPP : -VIREO_EPERM;
+	case MMUEXT_MARK_SUPER:
+	case MMUEXT_UNMARK_SUPER:
+		return -VIREO_EOPNOTSUPP;           /* no superpages (as Xen since 4.10) */
+	default:
+		return -VIREO_ENOSYS;
+	}
+}
+
+long do_mmuext_op(struct hypercall_args *a)
+{
+	struct mmuext_op op[CHUNK];
+	struct batch b;
+	uint64_t i = 0, start = machine_tsc();
+	long rc = batch_begin(&b, a);
+	bool preempted = false;
+
+	if (rc)
+		return rc;
+	struct domain_mm *mm = &b.d->mm;
+	while (i < b.count) {
+		if (i && hypercall_preempt_due(start)) {
+			preempted = true;
+			break;
+		}
+		unsigned n = b.count - i < CHUNK ? (unsigned)(b.count - i) : CHUNK, j;
+		mm_sync(mm);
+		if (copy_from_guest(op, b.list + i * sizeof(op[0]), n * sizeof(op[0]))) {
+			rc = -VIREO_EFAULT;
+			break;
+		}
+		for (j = 0; j < n; j++) {
+			/* A mask read or an LDT check reads guest memory: no stale translation. */
+			if (op[j].cmd == MMUEXT_TLB_FLUSH_MULTI || op[j].cmd == MMUEXT_INVLPG_MULTI)
+				mm_sync(mm);
+			if ((rc = mmuext_one(mm, &op[j])) != 0)
+				break;
+		}
+		i += j;
+		mm->stats.ops += j;
+		if (rc)
+			break;
+	}
+	return batch_end(&b, a, i, sizeof(op[0]), rc, preempted);
+}
+
+/*
+ * update_va_mapping(va, val, flags): the L1 entry that maps va in the
+ * current kernel page tables becomes val, validated as by mmu_update; then
+ * the flush the flags ask for (UVMF_MULTI with a vCPU bitmap pointer in
+ * flags' upper bits, UVMF_LOCAL and UVMF_ALL all mean this vCPU today).
+ */
+long do_update_va_mapping(struct hypercall_args *a)
+{
+	uint64_t va = a->a[0], val = a->a[1], flags = a->a[2];
+	struct domain_mm *mm = &current_domain->mm;
+	mfn_t l1;
+	unsigned slot;
+	long rc;
+
+	if (!canonical(va) || !domain_range_is_guest(va, va + 1))
+		return -VIREO_EINVAL;
+	spin_lock(&mm->lock);
+	rc = mm_l1_slot(mm, va, &l1, &slot);
+	if (rc == 0)
+		rc = mm_update_l1(mm, l1, slot, val);
+	if (rc == 0) {
+		bool local = true;
+		mm->stats.updates++;
+		if (!(flags & UVMF_ALL) && (flags & ~7ull)) {
+			mm_sync(mm);
+			rc = mask_has_vcpu0(flags & ~7ull, &local);
+		}
+		if (rc == 0 && local && (flags & UVMF_FLUSHTYPE_MASK) == UVMF_TLB_FLUSH)
+			mm->pending |= MM_FLUSH_TLB;
+		else if (rc == 0 && local && (flags & UVMF_FLUSHTYPE_MASK) == UVMF_INVLPG)
+			invlpg(mm, va);
+	} else {
+		mm->stats.refused++;
+	}
+	mm_sync(mm);
+	spin_unlock(&mm->lock);
+	return rc;
+}
+
+long do_update_va_mapping_otherdomain(struct hypercall_args *a)
+{
+	/* Mapping another domain's frames: for the privileged domain, not there yet. */
+	return current_domain->privileged ? -VIREO_EOPNOTSUPP : -VIREO_EPERM;
+}
+
+/*
+ * multicall(calls, nr_calls): each entry's hypercall with its arguments, its
+ * result written back to the entry; 0 unless the list itself cannot be read
+ * or written. A call that wants to continue has its updated arguments
+ * written back into its entry and the multicall continues from there.
+ * No multicall inside a multicall (-VIREO_EINVAL in that entry).
+ */
+long do_multicall(struct hypercall_args *a)
+{
+	uint64_t list = a->a[0], nr = (uint32_t)a->a[1], start = machine_tsc();
+	struct domain_mm *mm = &current_domain->mm;
+
+	mm->stats.multicalls++;
+	for (uint64_t i = 0; i < nr; i++) {
+		uint64_t at = list + i * sizeof(struct multicall_entry);
+		struct multicall_entry e;
+		struct hypercall_args ca;
+
+		if (i && hypercall_preempt_due(start)) {
+			a->a[0] = at;
+			a->a[1] = nr - i;
+			mm->stats.continuations++;
+			return -VIREO_ERESTART;
+		}
+		if (copy_from_guest(&e, at, sizeof(e)))
+			return -VIREO_EFAULT;
+		__builtin_memcpy(ca.a, e.args, sizeof(ca.a));
+		long r = e.op == __HYPERVISOR_multicall ? -VIREO_EINVAL : hypercall_dispatch(e.op, &ca);
+		if (r == -VIREO_ERESTART) {
+			if (copy_to_guest(at + __builtin_offsetof(struct multicall_entry, args), ca.a, sizeof(ca.a)))
+				return -VIREO_EFAULT;
+			a->a[0] = at;
+			a->a[1] = nr - i;
+			mm->stats.continuations++;
+			return -VIREO_ERESTART;
+		}
+		if (copy_to_guest(at + __builtin_offsetof(struct multicall_entry, result), &r, sizeof(r)))
+			return -VIREO_EFAULT;
+	}
+	return 0;
+}

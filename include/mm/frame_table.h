@@ -1,0 +1,171 @@
+/*
+ * The frame table and the PV page-table rules (issue 6, the paper's central
+ * mechanism): guests own their page tables, mapped read-only to them, and
+ * every change to one is validated here.
+ *
+ * Per machine frame, a struct page_info: its owner, a *type* (none, L1..L4
+ * page table, segment descriptors, writable) with a type count, a general
+ * reference count, and validated/pinned flags. The rules, all in
+ * mm/frame_table.c and stated once there:
+ *
+ *   - a frame has one type at a time; it can change type only when its type
+ *     count is 0. Taking the first reference of a page-table type validates
+ *     the frame (each present entry takes the references its target needs,
+ *     recursively); dropping the last one releases them again;
+ *   - a present L1 entry takes a general reference on the frame it maps, and
+ *     a writable one also a "writable" type reference, so a frame is never
+ *     at once a page table (or descriptor page) and writably mapped;
+ *   - an L2/L3/L4 entry takes a general and an L1/L2/L3 type reference;
+ *   - only frames the domain owns may be mapped (the privileged domain may
+ *     also map I/O frames, which hold no references);
+ *   - the hypervisor's L4 slots are the hypervisor's.
+ *
+ * Counts (invariants, checked from scratch by mm_audit()):
+ *   count      = present entries in validated tables that map the frame
+ *                + pins + page-table roots loaded from it
+ *   type_count = the typed ones among them (writable L1 entries, L2..L4
+ *                entries, pins and roots)
+ *
+ * Locking: a domain's frame-table entries change only under its
+ * domain_mm.lock, which a batch takes once. No frame is referenced by another
+ * domain yet (no grants, no foreign mappings), so one lock is enough.
+ */
+#ifndef MM_FRAME_TABLE_H
+#define MM_FRAME_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <vireo/machine.h>
+#include <vireo/spinlock.h>
+
+enum page_type {
+	PGT_none = 0,
+	PGT_l1, PGT_l2, PGT_l3, PGT_l4,  /* PGT_l1 + level - 1 */
+	PGT_seg_desc,                    /* GDT/LDT frames (set_gdt: not yet) */
+	PGT_writable,
+};
+
+#define PGF_validated 0x01    /* a page-table type whose entries hold their references */
+#define PGF_pinned    0x02    /* MMUEXT_PIN_*: one typed reference held by the pin */
+
+#define OWNER_NONE 0          /* free, or the hypervisor's */
+#define OWNER_IO   0xFFFF     /* not RAM: the privileged domain may map it */
+
+struct page_info {
+	uint32_t count;           /* general references */
+	uint32_t type_count;      /* references of the current type */
+	uint16_t owner;           /* domid + 1, OWNER_NONE or OWNER_IO */
+	uint8_t type;             /* enum page_type */
+	uint8_t flags;            /* PGF_* */
+	uint32_t stamp;           /* owner's flush clock when type_count last became 0 */
+};
+
+_Static_assert(sizeof(struct page_info) == 16, "page_info is 16 bytes");
+
+extern struct page_info *frame_table;
+extern uint64_t *machine_to_phys;     /* the M2P: guest pfn of each machine frame */
+extern mfn_t frame_table_frames;      /* entries in both */
+
+/*
+ * Largest general or type count; a reference past it is refused
+ * (-VIREO_EOVERFLOW). Tests lower it to reach the limit.
+ */
+extern uint32_t frame_count_limit;
+
+/* Make the frame table for frames 0 .. nr-1, all unowned: 0 or -VIREO_ENOMEM. */
+int frame_table_init(mfn_t nr);
+
+/* Frames [start, end) are not RAM: the privileged domain may map them. */
+void frame_table_mark_io(mfn_t start, mfn_t end);
+
+static inline struct page_info *mfn_to_page(mfn_t mfn)
+{
+	return mfn < frame_table_frames ? &frame_table[mfn] : 0;
+}
+
+#define MM_FLUSH_TLB 1u
+
+/* Counters of the MMU hypercalls, per domain. */
+struct mm_stats {
+	uint64_t batches;         /* mmu_update / mmuext_op calls */
+	uint64_t multicalls;
+	uint64_t updates;         /* page-table entries written */
+	uint64_t ops;             /* mmuext_op operations done */
+	uint64_t flushes;         /* full TLB flushes */
+	uint64_t invlpgs;
+	uint64_t continuations;   /* batches preempted and resumed */
+	uint64_t refused;         /* entries refused */
+};
+
+/* A domain's MMU state (one vCPU per domain today). */
+struct domain_mm {
+	spinlock_t lock;
+	uint16_t owner;           /* domid + 1 */
+	bool privileged;
+	mfn_t root;               /* the guest kernel's L4 (CR3), INVALID_MFN before start */
+	mfn_t user_root;          /* NEW_USER_BASEPTR, INVALID_MFN for none */
+	uint32_t clock;           /* full TLB flushes (and CR3 loads) so far, from 1 */
+	uint32_t pending;         /* MM_FLUSH_*: owed before the guest runs or is written */
+	struct mm_stats stats;
+};
+
+void mm_domain_init(struct domain_mm *mm, unsigned domid, bool privileged);
+
+/* Give frame mfn to the domain as its pfn (the builder); M2P updated. */
+void mm_assign(struct domain_mm *mm, mfn_t mfn, uint64_t pfn);
+
+/* Take every frame back from a domain that is gone: counts and types zeroed. */
+void mm_release(mfn_t mfn);
+
+/*
+ * The rules. All return 0 or a negative errno, and on error the frame table
+ * is exactly as before. mm->lock must be held.
+ *
+ * mm_update: MMU_NORMAL_PT_UPDATE at machine address ptr (8-byte aligned)
+ *   in a frame the domain owns: a validated entry change if the frame is a
+ *   page table in use, a plain write if it may be writable.
+ * mm_pin / mm_unpin: MMUEXT_PIN_Ln_TABLE / MMUEXT_UNPIN_TABLE.
+ * mm_set_root: NEW_BASEPTR (user false) / NEW_USER_BASEPTR (user true; mfn
+ *   0 clears it); loads the kernel root.
+ * mm_l1_slot: the L1 table and slot mapping va in the current kernel root.
+ */
+int mm_update(struct domain_mm *mm, uint64_t ptr, uint64_t val, bool preserve_ad);
+int mm_update_l1(struct domain_mm *mm, mfn_t l1, unsigned slot, uint64_t val);
+int mm_pin(struct domain_mm *mm, mfn_t mfn, unsigned level);
+int mm_unpin(struct domain_mm *mm, mfn_t mfn);
+int mm_set_root(struct domain_mm *mm, mfn_t mfn, bool user);
+int mm_l1_slot(struct domain_mm *mm, uint64_t va, mfn_t *l1, unsigned *slot);
+int mm_machphys_update(struct domain_mm *mm, mfn_t mfn, uint64_t pfn);
+int mm_clear_page(struct domain_mm *mm, mfn_t mfn);
+int mm_copy_page(struct domain_mm *mm, mfn_t dst, mfn_t src);
+
+/*
+ * For the hypervisor writing a frame of the domain on its behalf (hypercall
+ * page, CLEAR_PAGE): a writable reference while it writes, so never into a
+ * page table in use.
+ */
+int mm_get_writable(struct domain_mm *mm, mfn_t mfn);
+void mm_put_writable(struct domain_mm *mm, mfn_t mfn);
+
+/* A frame of its own the domain may take a general reference on. */
+bool mm_owns(const struct domain_mm *mm, mfn_t mfn);
+
+/* Flushes owed by the rules and asked by the guest. */
+void mm_flush_tlb(struct domain_mm *mm);
+static inline void mm_sync(struct domain_mm *mm)
+{
+	if (mm->pending)
+		mm_flush_tlb(mm);
+}
+
+/*
+ * Recompute every count of the given domains' frames from their page
+ * tables, pins and roots, and compare with the frame table; also check that
+ * no writable mapping of a page-table or descriptor frame and no mapping of
+ * another domain's frame exists. 0, or -VIREO_EIO with the first difference
+ * described in why (for tests and the fuzzer; costs a walk of all memory).
+ */
+int mm_audit(struct domain_mm *const *mms, unsigned n, char *why, unsigned why_len);
+
+#endif

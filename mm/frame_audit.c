@@ -1,0 +1,113 @@
+/*
+ * mm_audit(): the frame table's invariants, recomputed from scratch (see
+ * include/mm/frame_table.h). Used by the hosted tests and the MMU fuzzer
+ * after every batch; it walks every frame of the given domains, so it is a
+ * test tool, not a hot path.
+ */
+#include <mm/frame_table.h>
+#include <mm/heap.h>
+#include <vireo/errno.h>
+#include <vireo/printk.h>
+#include <vireo/pte.h>
+
+#define FAIL(...) do { vireo_snprintf(why, why_len, __VA_ARGS__); rc = -VIREO_EIO; goto out; } while (0)
+
+static int owner_index(struct domain_mm *const *mms, unsigned n, uint16_t owner)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (mms[i]->owner == owner)
+			return (int)i;
+	return -1;
+}
+
+int mm_audit(struct domain_mm *const *mms, unsigned n, char *why, unsigned why_len)
+{
+	uint32_t *cnt = xmalloc(frame_table_frames * sizeof(uint32_t));
+	uint32_t *tcnt = xmalloc(frame_table_frames * sizeof(uint32_t));
+	int rc = 0;
+
+	if (!cnt || !tcnt) {
+		vireo_snprintf(why, why_len, "audit: out of memory");
+		rc = -VIREO_ENOMEM;
+		goto out;
+	}
+	for (mfn_t m = 0; m < frame_table_frames; m++)
+		cnt[m] = tcnt[m] = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		const mfn_t roots[2] = { mms[i]->root, mms[i]->user_root };
+		for (unsigned r = 0; r < 2; r++) {
+			if (roots[r] == INVALID_MFN)
+				continue;
+			if (!mm_owns(mms[i], roots[r]) || frame_table[roots[r]].type != PGT_l4)
+				FAIL("domain %u: root %llu is not an L4 of its own", mms[i]->owner - 1,
+				     (unsigned long long)roots[r]);
+			cnt[roots[r]]++;
+			tcnt[roots[r]]++;
+		}
+	}
+
+	for (mfn_t m = 0; m < frame_table_frames; m++) {
+		const struct page_info *pg = &frame_table[m];
+		int d = owner_index(mms, n, pg->owner);
+		if (d < 0)
+			continue;
+		const struct domain_mm *mm = mms[d];
+		bool pt = pg->type >= PGT_l1 && pg->type <= PGT_l4;
+		if ((pg->flags & PGF_validated) != ((pt && pg->type_count) ? PGF_validated : 0))
+			FAIL("frame %llu: validated flag 0x%x with type %u count %u", (unsigned long long)m,
+			     pg->flags, pg->type, pg->type_count);
+		if (pg->flags & PGF_pinned) {
+			if (!pt)
+				FAIL("frame %llu: pinned but of type %u", (unsigned long long)m, pg->type);
+			cnt[m]++;
+			tcnt[m]++;
+		}
+		if (!(pg->flags & PGF_validated))
+			continue;
+		unsigned level = pg->type - PGT_l1 + 1;
+		const uint64_t *t = mfn_to_virt(m);
+		for (unsigned s = 0; s < 512; s++) {
+			uint64_t e = t[s];
+			if (level == 4 && s >= 256 && s < 272)
+				continue;
+			if (!(e & PTE_P))
+				continue;
+			mfn_t target = (e & PTE_ADDR) >> PAGE_SHIFT;
+			if (!(e & PTE_U) || (e & PTE_G) || (e & 0x7FF0000000000000ull))
+				FAIL("frame %llu (L%u) slot %u: entry 0x%llx has bad flags", (unsigned long long)m,
+				     level, s, (unsigned long long)e);
+			if (level == 1 && mm->privileged &&
+			    (target >= frame_table_frames || frame_table[target].owner == OWNER_IO))
+				continue;
+			if (!mm_owns(mm, target))
+				FAIL("frame %llu (L%u) slot %u maps frame %llu, not its domain's",
+				     (unsigned long long)m, level, s, (unsigned long long)target);
+			cnt[target]++;
+			if (level == 1 && !(e & PTE_W))
+				continue;
+			unsigned want = level == 1 ? PGT_writable : PGT_l1 + level - 2;
+			if (frame_table[target].type != want)
+				FAIL("frame %llu (L%u) slot %u: target %llu has type %u, not %u%s",
+				     (unsigned long long)m, level, s, (unsigned long long)target,
+				     frame_table[target].type, want,
+				     level == 1 ? " (a writable mapping of a typed frame)" : "");
+			if (level > 1 && (e & PTE_PS))
+				FAIL("frame %llu (L%u) slot %u: a superpage", (unsigned long long)m, level, s);
+			tcnt[target]++;
+		}
+	}
+
+	for (mfn_t m = 0; m < frame_table_frames; m++) {
+		const struct page_info *pg = &frame_table[m];
+		if (owner_index(mms, n, pg->owner) < 0)
+			continue;
+		if (pg->count != cnt[m] || pg->type_count != tcnt[m])
+			FAIL("frame %llu (type %u): count %u type_count %u, but %u and %u references exist",
+			     (unsigned long long)m, pg->type, pg->count, pg->type_count, cnt[m], tcnt[m]);
+	}
+out:
+	xfree(cnt);
+	xfree(tcnt);
+	return rc;
+}

@@ -1,0 +1,567 @@
+/*
+ * The frame table and the PV page-table rules (include/mm/frame_table.h).
+ *
+ * The rule set, in one place (Xen's x86-64 PV rules where not said otherwise):
+ *
+ *  Entries of every level
+ *   - not present: always allowed, holds nothing;
+ *   - bits 52..62 (available to software, protection keys) refused;
+ *   - the U bit is forced on (the guest kernel runs in ring 3) and G is
+ *     cleared (guest kernel and user tables are switched without a global
+ *     flush), as Xen adjusts guest entries.
+ *  L1 entries
+ *   - the frame must be the domain's own (-VIREO_EPERM otherwise); the
+ *     privileged domain may map I/O frames (not RAM), which hold nothing;
+ *   - a writable mapping takes a writable type reference: refused
+ *     (-VIREO_EBUSY) while the frame is a page table or descriptor page;
+ *   - cache attributes (PWT, PCD, PAT) only on I/O frames.
+ *  L2 and L3 entries
+ *   - PS (superpages) refused: XENFEAT_superpages is not offered;
+ *   - the target takes an L1 (L2) type reference; refused (-VIREO_EBUSY) if
+ *     the frame has another type in use.
+ *  L4 entries
+ *   - slots 256..271 are the hypervisor's: a guest's value is replaced when
+ *     the table is validated, and updating one is -VIREO_EINVAL;
+ *   - the target takes an L3 type reference.
+ *  Linear (self-referencing) page tables
+ *   - refused, by the type rules themselves: an Ln entry needs an L(n-1)
+ *     typed target, and a frame has one type, so no table can map a table
+ *     of its own level or itself (Xen allows some read-only cases; Linux
+ *     does not use them).
+ *
+ * Counts never pass frame_count_limit (-VIREO_EOVERFLOW).
+ *
+ * A refused request leaves every count, owner, pin, validated flag, root and
+ * page-table entry as it was. Not part of that state: the type and stamp of
+ * a frame nothing references (type count 0), which only say whether a TLB
+ * flush is owed before its next use; a refused validation may leave them
+ * changed on frames below the refused one, and then owes a flush.
+ *
+ * TLB coherence: a frame whose type changes (writable -> page table, page
+ * table -> writable) may still be reachable through stale TLB or paging-
+ * structure cache entries of the domain's CPU. Each domain has a flush
+ * clock (full flushes so far); a frame records the clock when its type
+ * count last fell to 0, and a type change when no full flush has happened
+ * since then makes a flush pending (domain_mm.pending), which the batch
+ * executor performs before the guest runs again or guest memory is written:
+ * one flush per batch, and none when the guest flushed in between.
+ */
+#include <mm/frame_table.h>
+#include <mm/heap.h>
+#include <public/xen.h>
+#include <vireo/errno.h>
+#include <vireo/pte.h>
+
+struct page_info *frame_table;
+uint64_t *machine_to_phys;
+mfn_t frame_table_frames;
+uint32_t frame_count_limit = 0x7FFFFFFFu;
+
+#define M2P_INVALID (~0ull)
+
+int frame_table_init(mfn_t nr)
+{
+	struct page_info *ft = xmalloc(nr * sizeof(*ft));
+	uint64_t *m2p = xmalloc(nr * sizeof(*m2p));
+	if (!ft || !m2p) {
+		xfree(ft);
+		xfree(m2p);
+		return -VIREO_ENOMEM;
+	}
+	for (mfn_t i = 0; i < nr; i++) {
+		ft[i] = (struct page_info){ 0 };
+		m2p[i] = M2P_INVALID;
+	}
+	frame_table = ft;
+	machine_to_phys = m2p;
+	frame_table_frames = nr;
+	return 0;
+}
+
+void frame_table_mark_io(mfn_t start, mfn_t end)
+{
+	for (mfn_t m = start; m < end && m < frame_table_frames; m++)
+		if (frame_table[m].owner == OWNER_NONE)
+			frame_table[m].owner = OWNER_IO;
+}
+
+void mm_domain_init(struct domain_mm *mm, unsigned domid, bool privileged)
+{
+	*mm = (struct domain_mm){
+		.lock = SPINLOCK_INIT, .owner = (uint16_t)(domid + 1), .privileged = privileged,
+		.root = INVALID_MFN, .user_root = INVALID_MFN, .clock = 1,
+	};
+}
+
+void mm_assign(struct domain_mm *mm, mfn_t mfn, uint64_t pfn)
+{
+	frame_table[mfn] = (struct page_info){ .owner = mm->owner };
+	machine_to_phys[mfn] = pfn;
+}
+
+void mm_release(mfn_t mfn)
+{
+	if (mfn < frame_table_frames) {
+		frame_table[mfn] = (struct page_info){ 0 };
+		machine_to_phys[mfn] = M2P_INVALID;
+	}
+}
+
+bool mm_owns(const struct domain_mm *mm, mfn_t mfn)
+{
+	return mfn < frame_table_frames && frame_table[mfn].owner == mm->owner;
+}
+
+static bool is_io(const struct domain_mm *mm, mfn_t mfn)
+{
+	return mm->privileged && (mfn >= frame_table_frames || frame_table[mfn].owner == OWNER_IO);
+}
+
+static uint64_t *table_of(mfn_t mfn)
+{
+	return mfn_to_virt(mfn);
+}
+
+static bool is_pt_type(unsigned type)
+{
+	return type >= PGT_l1 && type <= PGT_l4;
+}
+
+/* Hypervisor slots of an L4 (Xen's 64-bit PV layout: 256..271). */
+static bool hv_l4_slot(unsigned slot)
+{
+	return slot >= 256 && slot < 272;
+}
+
+/* ---- general and typed references ---------------------------------------- */
+
+static int get_page(struct domain_mm *mm, mfn_t mfn)
+{
+	struct page_info *pg = mfn_to_page(mfn);
+	if (!pg || pg->owner != mm->owner)
+		return -VIREO_EPERM;
+	if (pg->count >= frame_count_limit)
+		return -VIREO_EOVERFLOW;
+	pg->count++;
+	return 0;
+}
+
+static void put_page(mfn_t mfn)
+{
+	frame_table[mfn].count--;
+}
+
+static int validate_table(struct domain_mm *mm, mfn_t mfn, unsigned level);
+static void release_table(struct domain_mm *mm, mfn_t mfn, unsigned level);
+
+/*
+ * The writable type never validates or releases anything, so its get and
+ * put are small and not recursive: they are the L1 fast path's.
+ */
+static inline int get_writable(struct domain_mm *mm, struct page_info *pg)
+{
+	if (likely(pg->type_count)) {
+		if (pg->type != PGT_writable)
+			return -VIREO_EBUSY;
+		if (pg->type_count >= frame_count_limit)
+			return -VIREO_EOVERFLOW;
+		pg->type_count++;
+		return 0;
+	}
+	if (pg->type != PGT_writable) {
+		/* The old incarnation may still be cached unless a full flush came since. */
+		if (pg->type != PGT_none && pg->stamp == mm->clock)
+			mm->pending |= MM_FLUSH_TLB;
+		pg->type = PGT_writable;
+		pg->flags &= (uint8_t)~PGF_validated;
+	}
+	pg->type_count = 1;
+	return 0;
+}
+
+static inline void put_writable(struct domain_mm *mm, struct page_info *pg)
+{
+	if (--pg->type_count == 0)
+		pg->stamp = mm->clock;
+}
+
+/*
+ * A reference of type `type` on a frame the caller holds a general
+ * reference on. The first reference of a page-table type validates it.
+ */
+static int get_page_type(struct domain_mm *mm, mfn_t mfn, unsigned type)
+{
+	struct page_info *pg = &frame_table[mfn];
+
+	if (type == PGT_writable)
+		return get_writable(mm, pg);
+	if (pg->type_count) {
+		if (pg->type != type)
+			return -VIREO_EBUSY;
+		if (pg->type_count >= frame_count_limit)
+			return -VIREO_EOVERFLOW;
+		pg->type_count++;
+		return 0;
+	}
+	struct page_info before = *pg;
+	if (pg->type != type) {
+		/* The old incarnation may still be cached unless a full flush came since. */
+		if (pg->type != PGT_none && pg->stamp == mm->clock)
+			mm->pending |= MM_FLUSH_TLB;
+		pg->type = (uint8_t)type;
+		pg->flags &= (uint8_t)~PGF_validated;
+	}
+	pg->type_count = 1;
+	if (is_pt_type(type) && !(pg->flags & PGF_validated)) {
+		int rc = validate_table(mm, mfn, type - PGT_l1 + 1);
+		if (rc) {
+			/*
+			 * The frame is as it was. Tables below it that validated before
+			 * the refusal were released again but keep their new type and
+			 * stamp, and a flush they owed stays owed: the type of an
+			 * unreferenced frame only decides whether a flush is owed.
+			 */
+			*pg = before;
+			return rc;
+		}
+		pg->flags |= PGF_validated;
+	}
+	return 0;
+}
+
+static void put_page_type(struct domain_mm *mm, mfn_t mfn)
+{
+	struct page_info *pg = &frame_table[mfn];
+	if (--pg->type_count)
+		return;
+	pg->stamp = mm->clock;
+	if (is_pt_type(pg->type) && (pg->flags & PGF_validated)) {
+		pg->flags &= (uint8_t)~PGF_validated;
+		release_table(mm, mfn, pg->type - PGT_l1 + 1);
+	}
+}
+
+static int get_page_and_type(struct domain_mm *mm, mfn_t mfn, unsigned type)
+{
+	int rc = get_page(mm, mfn);
+	if (rc)
+		return rc;
+	rc = get_page_type(mm, mfn, type);
+	if (rc)
+		put_page(mfn);
+	return rc;
+}
+
+static void put_page_and_type(struct domain_mm *mm, mfn_t mfn)
+{
+	put_page_type(mm, mfn);
+	put_page(mfn);
+}
+
+/* ---- entries ------------------------------------------------------------- */
+
+#define PTE_AVAIL_HIGH 0x7FF0000000000000ull   /* bits 52..62 */
+#define PTE_CACHE      (PTE_PWT | PTE_PCD)
+#define PTE_L1_PAT     PTE_PS                  /* bit 7 of an L1 entry is PAT */
+
+/* The entry as it is stored: U forced on, G cleared (a present entry). */
+static uint64_t adjust(uint64_t e)
+{
+	return (e & PTE_P) ? (e | PTE_U) & ~PTE_G : e;
+}
+
+/* The references a present L1 entry needs, taken; nothing on error. */
+static inline int get_l1e(struct domain_mm *mm, uint64_t e)
+{
+	mfn_t mfn = (e & PTE_ADDR) >> PAGE_SHIFT;
+	struct page_info *pg = mfn_to_page(mfn);
+
+	if (!(e & PTE_P))
+		return 0;
+	if (e & PTE_AVAIL_HIGH)
+		return -VIREO_EINVAL;
+	if (unlikely(!pg || pg->owner != mm->owner))
+		return is_io(mm, mfn) ? 0 : -VIREO_EPERM;   /* I/O frames hold nothing */
+	if (e & (PTE_CACHE | PTE_L1_PAT))
+		return -VIREO_EINVAL;
+	if (pg->count >= frame_count_limit)
+		return -VIREO_EOVERFLOW;
+	if (e & PTE_W) {
+		int rc = get_writable(mm, pg);
+		if (rc)
+			return rc;
+	}
+	pg->count++;
+	return 0;
+}
+
+static inline void put_l1e(struct domain_mm *mm, uint64_t e)
+{
+	struct page_info *pg = mfn_to_page((e & PTE_ADDR) >> PAGE_SHIFT);
+
+	if (!(e & PTE_P) || !pg || pg->owner != mm->owner)
+		return;                                    /* I/O frames held nothing */
+	if (e & PTE_W)
+		put_writable(mm, pg);
+	pg->count--;
+}
+
+/* The references a present entry of `level` needs, taken; nothing on error. */
+static int get_entry(struct domain_mm *mm, unsigned level, uint64_t e)
+{
+	if (level == 1)
+		return get_l1e(mm, e);
+	if (!(e & PTE_P))
+		return 0;
+	if (e & (PTE_AVAIL_HIGH | PTE_PS | PTE_CACHE))
+		return -VIREO_EINVAL;      /* no superpages; no cache attributes on tables */
+	return get_page_and_type(mm, (e & PTE_ADDR) >> PAGE_SHIFT, PGT_l1 + level - 2);
+}
+
+static void put_entry(struct domain_mm *mm, unsigned level, uint64_t e)
+{
+	if (level == 1)
+		put_l1e(mm, e);
+	else if (e & PTE_P)
+		put_page_and_type(mm, (e & PTE_ADDR) >> PAGE_SHIFT);
+}
+
+static int validate_table(struct domain_mm *mm, mfn_t mfn, unsigned level)
+{
+	uint64_t *t = table_of(mfn);
+	unsigned i;
+	int rc = 0;
+
+	for (i = 0; i < 512; i++) {
+		if (level == 4 && hv_l4_slot(i))
+			continue;
+		rc = get_entry(mm, level, t[i]);
+		if (rc)
+			break;
+	}
+	if (rc) {
+		while (i--)
+			if (!(level == 4 && hv_l4_slot(i)))
+				put_entry(mm, level, t[i]);
+		return rc;
+	}
+	for (i = 0; i < 512; i++)
+		t[i] = adjust(t[i]);
+	if (level == 4)
+		machine_guest_root_init(t);
+	return 0;
+}
+
+static void release_table(struct domain_mm *mm, mfn_t mfn, unsigned level)
+{
+	const uint64_t *t = table_of(mfn);
+	for (unsigned i = 0; i < 512; i++)
+		if (!(level == 4 && hv_l4_slot(i)))
+			put_entry(mm, level, t[i]);
+}
+
+/* Flags an entry may carry, for an update that keeps its frame (the fast path). */
+static bool flags_ok(const struct domain_mm *mm, unsigned level, uint64_t val)
+{
+	if (val & PTE_AVAIL_HIGH)
+		return false;
+	if (level > 1)
+		return !(val & (PTE_PS | PTE_CACHE));
+	return !(val & (PTE_CACHE | PTE_L1_PAT)) || is_io(mm, (val & PTE_ADDR) >> PAGE_SHIFT);
+}
+
+/* mod_entry for an L1: the hot path of every batch, with nothing recursive in it. */
+static inline int mod_l1_entry(struct domain_mm *mm, mfn_t table, unsigned slot, uint64_t val,
+			       bool preserve_ad)
+{
+	uint64_t *t = table_of(table);
+	uint64_t old = t[slot];
+
+	if (preserve_ad)
+		val |= old & (PTE_A | PTE_D);
+	val = adjust(val);
+	if ((val & PTE_P) && !((old ^ val) & (PTE_ADDR | PTE_P | PTE_W))) {
+		if (!flags_ok(mm, 1, val))
+			return -VIREO_EINVAL;
+		t[slot] = val;
+		return 0;
+	}
+	int rc = get_l1e(mm, val);
+	if (rc)
+		return rc;
+	t[slot] = val;
+	put_l1e(mm, old);
+	return 0;
+}
+
+/*
+ * Change entry `slot` of a validated table of `level` to val: the new
+ * references are taken before the old ones are dropped, so a table that
+ * maps the same frame again never sees its count touch 0.
+ */
+static int mod_entry(struct domain_mm *mm, mfn_t table, unsigned level, unsigned slot,
+		     uint64_t val, bool preserve_ad)
+{
+	uint64_t *t = table_of(table);
+	uint64_t old = t[slot];
+
+	if (level == 1)
+		return mod_l1_entry(mm, table, slot, val, preserve_ad);
+	if (level == 4 && hv_l4_slot(slot))
+		return -VIREO_EINVAL;
+	if (preserve_ad)
+		val |= old & (PTE_A | PTE_D);
+	val = adjust(val);
+	/* Same frame, same presence and writability: only flags change, no references. */
+	if ((val & PTE_P) && !((old ^ val) & (PTE_ADDR | PTE_P | PTE_W))) {
+		if (!flags_ok(mm, level, val))
+			return -VIREO_EINVAL;
+		t[slot] = val;
+		return 0;
+	}
+	int rc = get_entry(mm, level, val);
+	if (rc)
+		return rc;
+	t[slot] = val;
+	put_entry(mm, level, old);
+	return 0;
+}
+
+int mm_update(struct domain_mm *mm, uint64_t ptr, uint64_t val, bool preserve_ad)
+{
+	mfn_t mfn = ptr >> PAGE_SHIFT;
+	unsigned slot = (ptr & (PAGE_SIZE - 1)) >> 3;
+	struct page_info *pg = mfn_to_page(mfn);
+
+	if (!pg || pg->owner != mm->owner)
+		return -VIREO_EPERM;
+	if (likely(pg->type == PGT_l1 && pg->type_count))
+		return mod_l1_entry(mm, mfn, slot, val, preserve_ad);
+	if (pg->type_count && is_pt_type(pg->type))
+		return mod_entry(mm, mfn, pg->type - PGT_l1 + 1, slot, val, preserve_ad);
+	/* Not a page table in use: a plain write, if the frame may be writable. */
+	int rc = get_page_and_type(mm, mfn, PGT_writable);
+	if (rc)
+		return rc;
+	table_of(mfn)[slot] = val;
+	put_page_and_type(mm, mfn);
+	return 0;
+}
+
+int mm_update_l1(struct domain_mm *mm, mfn_t l1, unsigned slot, uint64_t val)
+{
+	return mod_l1_entry(mm, l1, slot, val, false);
+}
+
+/* ---- pins, roots, whole pages ---------------------------------------------- */
+
+int mm_pin(struct domain_mm *mm, mfn_t mfn, unsigned level)
+{
+	if (level < 1 || level > 4)
+		return -VIREO_EINVAL;
+	if (!mm_owns(mm, mfn))
+		return -VIREO_EPERM;
+	if (frame_table[mfn].flags & PGF_pinned)
+		return -VIREO_EINVAL;              /* Xen: already pinned */
+	int rc = get_page_and_type(mm, mfn, PGT_l1 + level - 1);
+	if (rc)
+		return rc;
+	frame_table[mfn].flags |= PGF_pinned;
+	return 0;
+}
+
+int mm_unpin(struct domain_mm *mm, mfn_t mfn)
+{
+	if (!mm_owns(mm, mfn))
+		return -VIREO_EPERM;
+	if (!(frame_table[mfn].flags & PGF_pinned))
+		return -VIREO_EINVAL;
+	frame_table[mfn].flags &= (uint8_t)~PGF_pinned;
+	put_page_and_type(mm, mfn);
+	return 0;
+}
+
+int mm_set_root(struct domain_mm *mm, mfn_t mfn, bool user)
+{
+	mfn_t *slot = user ? &mm->user_root : &mm->root;
+	if (user && mfn == 0)
+		mfn = INVALID_MFN;                 /* NEW_USER_BASEPTR 0: no user tables */
+	else {
+		if (!mm_owns(mm, mfn))
+			return -VIREO_EPERM;
+		int rc = get_page_and_type(mm, mfn, PGT_l4);
+		if (rc)
+			return rc;
+	}
+	mfn_t old = *slot;
+	*slot = mfn;
+	if (old != INVALID_MFN)
+		put_page_and_type(mm, old);
+	return 0;
+}
+
+int mm_l1_slot(struct domain_mm *mm, uint64_t va, mfn_t *l1, unsigned *slot)
+{
+	mfn_t mfn = mm->root;
+	if (mfn == INVALID_MFN)
+		return -VIREO_EINVAL;
+	for (unsigned level = 4; level > 1; level--) {
+		uint64_t e = table_of(mfn)[(va >> (12 + 9 * (level - 1))) & 511];
+		if (!(e & PTE_P) || (level == 4 && hv_l4_slot((va >> 39) & 511)))
+			return -VIREO_EINVAL;
+		mfn = (e & PTE_ADDR) >> PAGE_SHIFT;
+	}
+	*l1 = mfn;
+	*slot = (va >> 12) & 511;
+	return 0;
+}
+
+int mm_machphys_update(struct domain_mm *mm, mfn_t mfn, uint64_t pfn)
+{
+	if (!mm_owns(mm, mfn))
+		return -VIREO_EPERM;
+	machine_to_phys[mfn] = pfn;
+	return 0;
+}
+
+int mm_get_writable(struct domain_mm *mm, mfn_t mfn)
+{
+	return get_page_and_type(mm, mfn, PGT_writable);
+}
+
+void mm_put_writable(struct domain_mm *mm, mfn_t mfn)
+{
+	put_page_and_type(mm, mfn);
+}
+
+int mm_clear_page(struct domain_mm *mm, mfn_t mfn)
+{
+	int rc = get_page_and_type(mm, mfn, PGT_writable);
+	if (rc)
+		return rc;
+	__builtin_memset(table_of(mfn), 0, PAGE_SIZE);
+	put_page_and_type(mm, mfn);
+	return 0;
+}
+
+int mm_copy_page(struct domain_mm *mm, mfn_t dst, mfn_t src)
+{
+	int rc = get_page(mm, src);
+	if (rc)
+		return rc;
+	rc = get_page_and_type(mm, dst, PGT_writable);
+	if (rc == 0) {
+		__builtin_memcpy(table_of(dst), table_of(src), PAGE_SIZE);
+		put_page_and_type(mm, dst);
+	}
+	put_page(src);
+	return rc;
+}
+
+void mm_flush_tlb(struct domain_mm *mm)
+{
+	machine_tlb_flush_local();
+	mm->clock++;
+	mm->pending = 0;
+	mm->stats.flushes++;
+}

@@ -1,0 +1,643 @@
+/*
+ * The validated PV MMU on the hosted machine: every rule of mm/frame_table.c
+ * and every refusal, through the hypercalls a guest would make
+ * (fastpath/mmu.c), against real domains made by the domain builder. After
+ * each step the frame table is audited from scratch (mm_audit), and a
+ * refused request must leave the frame table and the page tables exactly
+ * as they were.
+ */
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#include <arch/hosted.h>
+#include <core/domain.h>
+#include <core/hypercall.h>
+#include <mm/frame_alloc.h>
+#include <mm/frame_table.h>
+#include <mm/memmap.h>
+#include <public/xen.h>
+#include <vireo/errno.h>
+#include <vireo/pte.h>
+
+#define KERNEL_PATH "out/guests/hello.elf"
+#define DOM_MEM (16u << 20)
+
+static uint8_t kernel[1 << 20];
+static size_t kernel_len;
+static uint64_t free_at_start;
+static struct domain *A, *B;          /* A unprivileged (domid 1), B privileged (domid 0) */
+
+static void machine_once(void)
+{
+	static int done;
+	struct memmap m;
+	if (done)
+		return;
+	done = 1;
+	FILE *f = fopen(KERNEL_PATH, "rb");
+	if (!f) {
+		fprintf(stderr, "test_mmu: %s missing (run from the repository root after ninja)\n", KERNEL_PATH);
+		exit(1);
+	}
+	kernel_len = fread(kernel, 1, sizeof(kernel), f);
+	fclose(f);
+	if (hosted_machine_init(96u << 20, 2) != 0)
+		exit(1);
+	memmap_init(&m);
+	memmap_add(&m, 1u << 20, 96u << 20);
+	if (frame_alloc_init(&m) != 0 || frame_table_init(machine_nr_frames()) != 0)
+		exit(1);
+	free_at_start = frame_nr_free();
+}
+
+static int audit(void)
+{
+	struct domain_mm *mms[2] = { &A->mm, &B->mm };
+	char why[256];
+	int rc = mm_audit(mms, 2, why, sizeof(why));
+	if (rc)
+		fprintf(stderr, "    audit: %s\n", why);
+	return rc;
+}
+
+static bool setup(void)
+{
+	machine_once();
+	if (domain_build(0, "B", kernel, kernel_len, "", DOM_MEM, true) != 0 ||
+	    domain_build(1, "A", kernel, kernel_len, "", DOM_MEM, false) != 0)
+		return false;
+	B = domain_by_id(0);
+	A = domain_by_id(1);
+	hosted_switch_to(A);
+	hypercall_preempt_tsc = 1000000000000ull;     /* no preemption unless a test asks */
+	return audit() == 0;
+}
+
+static void teardown(void)
+{
+	CHECK_EQ(audit(), 0);
+	hosted_switch_to(NULL);
+	domain_destroy(A);
+	domain_destroy(B);
+	frame_count_limit = 0x7FFFFFFFu;
+	CHECK_EQ(frame_nr_free(), free_at_start);
+}
+
+/* ---- guest memory and frames ------------------------------------------------ */
+
+static mfn_t mfn_of(struct domain *d, uint64_t pfn) { return d->p2m[pfn]; }
+static uint64_t *page(mfn_t mfn) { return mfn_to_virt(mfn); }
+static uint64_t pte(mfn_t mfn, uint64_t flags) { return ((uint64_t)mfn << PAGE_SHIFT) | flags; }
+
+/* Frames past the start-of-day mapping: owned, unmapped, untyped. */
+static mfn_t spare(struct domain *d, unsigned k)
+{
+	uint64_t pfn = ((d->layout.v_end - d->layout.v_start) >> PAGE_SHIFT) + k;
+	return pfn < d->nr_pages ? d->p2m[pfn] : INVALID_MFN;
+}
+
+/* Guest scratch memory for request lists: the slack after the boot stack (mapped writable). */
+static uint64_t scratch_va(struct domain *d) { return d->layout.vstack_end; }
+
+static void put_guest(struct domain *d, uint64_t va, const void *src, size_t len)
+{
+	struct domain *was = current_domain;
+	hosted_switch_to(d);
+	if (copy_to_guest(va, src, len) != 0) {
+		fprintf(stderr, "test_mmu: scratch copy to 0x%llx failed\n", (unsigned long long)va);
+		abort();
+	}
+	hosted_switch_to(was);
+}
+
+static long mmu_update(struct domain *d, const struct mmu_update *r, unsigned n, uint32_t *done)
+{
+	uint64_t va = scratch_va(d), done_va = va + 0x10000;
+	uint32_t zero = 0;
+	put_guest(d, va, r, n * sizeof(*r));
+	put_guest(d, done_va, &zero, sizeof(zero));
+	hosted_switch_to(d);
+	long rc = hosted_hypercall(__HYPERVISOR_mmu_update, va, n, done_va, DOMID_SELF, 0, NULL);
+	if (done)
+		copy_from_guest(done, done_va, sizeof(*done));
+	return rc;
+}
+
+static long one_update(struct domain *d, uint64_t ptr, uint64_t val)
+{
+	struct mmu_update r = { ptr, val };
+	return mmu_update(d, &r, 1, NULL);
+}
+
+static uint64_t slot_ptr(mfn_t table, unsigned slot) { return ((uint64_t)table << PAGE_SHIFT) + slot * 8; }
+
+static long ext(struct domain *d, uint32_t cmd, uint64_t arg1, uint64_t arg2)
+{
+	struct mmuext_op op = { .cmd = cmd };
+	op.arg1.mfn = arg1;
+	op.arg2.src_mfn = arg2;
+	uint64_t va = scratch_va(d) + 0x20000;
+	put_guest(d, va, &op, sizeof(op));
+	hosted_switch_to(d);
+	return hosted_hypercall(__HYPERVISOR_mmuext_op, va, 1, 0, DOMID_SELF, 0, NULL);
+}
+
+/* A snapshot of everything a refused request must leave alone: A's and B's frame-table entries and tables. */
+struct snap {
+	struct page_info ft[2][4096];
+	uint64_t sum;
+};
+
+static uint64_t tables_sum(void)
+{
+	uint64_t sum = 0;
+	for (mfn_t m = 0; m < frame_table_frames; m++) {
+		const struct page_info *pg = &frame_table[m];
+		if (pg->owner == OWNER_NONE || !(pg->flags & PGF_validated))
+			continue;
+		for (int i = 0; i < 512; i++)
+			sum = sum * 1000003u + page(m)[i];
+	}
+	return sum;
+}
+
+static void snap_take(struct snap *s)
+{
+	for (unsigned d = 0; d < 2; d++) {
+		struct domain *dom = d ? B : A;
+		for (uint64_t pfn = 0; pfn < dom->nr_pages && pfn < 4096; pfn++)
+			s->ft[d][pfn] = frame_table[dom->p2m[pfn]];
+	}
+	s->sum = tables_sum();
+}
+
+/* Equal, but for the type and stamp of frames nothing references (see mm/frame_table.c). */
+static bool page_same(struct page_info a, struct page_info b)
+{
+	if (a.type_count == 0 && b.type_count == 0) {
+		a.type = b.type = 0;
+		a.stamp = b.stamp = 0;
+	}
+	return !memcmp(&a, &b, sizeof(a));
+}
+
+static bool snap_same(const struct snap *s)
+{
+	static struct snap now;
+	snap_take(&now);
+	for (unsigned d = 0; d < 2; d++)
+		for (unsigned i = 0; i < 4096; i++)
+			if (!page_same(now.ft[d][i], s->ft[d][i])) {
+				fprintf(stderr, "    frame table changed: domain %u pfn %u\n", d, i);
+				return false;
+			}
+	return now.sum == s->sum;
+}
+
+static struct snap before;
+
+#define REFUSED(call, err) \
+	do { \
+		snap_take(&before); \
+		CHECK_EQ((call), -(err)); \
+		CHECK(snap_same(&before)); \
+		CHECK_EQ(audit(), 0); \
+	} while (0)
+
+/* An empty pinned L1 in a spare frame, and an L2/L3 path to map it at guest va (user half). */
+static mfn_t new_l1(struct domain *d, unsigned k)
+{
+	mfn_t l1 = spare(d, k);
+	if (ext(d, MMUEXT_CLEAR_PAGE, l1, 0) || ext(d, MMUEXT_PIN_L1_TABLE, l1, 0))
+		return INVALID_MFN;
+	return l1;
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+static void builder_tables_validate(void)
+{
+	REQUIRE(setup());
+	mfn_t root = A->mm.root;
+	CHECK_EQ(frame_table[root].type, PGT_l4);
+	CHECK(frame_table[root].flags & PGF_pinned);
+	CHECK_EQ(frame_table[root].count, 3);           /* the pin, the root, its read-only mapping */
+	CHECK_EQ(frame_table[root].type_count, 2);
+	/* A page-table frame of the bootstrap tables is mapped, read-only. */
+	CHECK_EQ(frame_table[mfn_of(A, (A->layout.vpt_start - A->layout.v_start) >> 12) + 0].type, PGT_l4);
+	teardown();
+}
+
+static void l1_maps_own_frames(void)
+{
+	REQUIRE(setup());
+	mfn_t l1 = new_l1(A, 0), data = spare(A, 1);
+	REQUIRE(l1 != INVALID_MFN);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 0), pte(data, PTE_P | PTE_W)), 0);
+	CHECK_EQ(frame_table[data].type, PGT_writable);
+	CHECK_EQ(frame_table[data].type_count, 1);
+	CHECK_EQ(frame_table[data].count, 1);
+	CHECK_EQ(page(l1)[0], (int64_t)pte(data, PTE_P | PTE_W | PTE_U));   /* U forced on */
+	CHECK_EQ(one_update(A, slot_ptr(l1, 1), pte(data, PTE_P | PTE_G)), 0);
+	CHECK_EQ(page(l1)[1] & PTE_G, 0);                                     /* G cleared */
+	CHECK_EQ(frame_table[data].count, 2);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 0), pte(data, PTE_P)), 0);       /* W dropped */
+	CHECK_EQ(frame_table[data].type_count, 0);
+	CHECK_EQ(audit(), 0);
+	teardown();
+}
+
+static void foreign_frames_refused(void)
+{
+	REQUIRE(setup());
+	mfn_t l1 = new_l1(A, 0);
+	REQUIRE(l1 != INVALID_MFN);
+	REFUSED(one_update(A, slot_ptr(l1, 0), pte(spare(B, 0), PTE_P)), VIREO_EPERM);
+	REFUSED(one_update(A, slot_ptr(l1, 0), pte(B->shared_info_mfn, PTE_P | PTE_W)), VIREO_EPERM);
+	REFUSED(one_update(A, slot_ptr(l1, 0), pte(0x100, PTE_P)), VIREO_EPERM);          /* nobody's */
+	REFUSED(one_update(A, slot_ptr(l1, 0), pte(frame_table_frames + 5, PTE_P)), VIREO_EPERM);
+	/* Nor may it write another domain's table, pin it, or make it its root. */
+	REFUSED(one_update(A, slot_ptr(B->mm.root, 0), 0), VIREO_EPERM);
+	REFUSED(ext(A, MMUEXT_PIN_L1_TABLE, spare(B, 0), 0), VIREO_EPERM);
+	REFUSED(ext(A, MMUEXT_NEW_BASEPTR, B->mm.root, 0), VIREO_EPERM);
+	teardown();
+}
+
+static void io_frames_only_for_the_privileged(void)
+{
+	REQUIRE(setup());
+	mfn_t l1 = new_l1(B, 0);
+	REQUIRE(l1 != INVALID_MFN);
+	mfn_t io = frame_table_frames + 16;               /* not RAM */
+	CHECK_EQ(one_update(B, slot_ptr(l1, 0), pte(io, PTE_P | PTE_W | PTE_PCD)), 0);
+	CHECK_EQ(audit(), 0);
+	mfn_t al1 = new_l1(A, 0);
+	REFUSED(one_update(A, slot_ptr(al1, 0), pte(io, PTE_P)), VIREO_EPERM);
+	teardown();
+}
+
+static void page_tables_never_writable(void)
+{
+	REQUIRE(setup());
+	mfn_t l1 = new_l1(A, 0), other = new_l1(A, 1);
+	REQUIRE(l1 != INVALID_MFN && other != INVALID_MFN);
+	REFUSED(one_update(A, slot_ptr(l1, 0), pte(other, PTE_P | PTE_W)), VIREO_EBUSY);
+	REFUSED(one_update(A, slot_ptr(l1, 0), pte(A->mm.root, PTE_P | PTE_W)), VIREO_EBUSY);
+	REFUSED(one_update(A, slot_ptr(l1, 0), pte(l1, PTE_P | PTE_W)), VIREO_EBUSY);    /* itself */
+	CHECK_EQ(one_update(A, slot_ptr(l1, 0), pte(other, PTE_P)), 0);                 /* read-only is fine */
+	/* And the other way: a writably mapped frame cannot become a table. */
+	mfn_t data = spare(A, 2);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 1), pte(data, PTE_P | PTE_W)), 0);
+	REFUSED(ext(A, MMUEXT_PIN_L1_TABLE, data, 0), VIREO_EBUSY);
+	REFUSED(ext(A, MMUEXT_CLEAR_PAGE, l1, 0), VIREO_EBUSY);
+	REFUSED(ext(A, MMUEXT_COPY_PAGE, other, data), VIREO_EBUSY);
+	CHECK_EQ(ext(A, MMUEXT_COPY_PAGE, data, other), 0);                              /* table to data: fine */
+	teardown();
+}
+
+static void bad_flags_refused(void)
+{
+	REQUIRE(setup());
+	mfn_t l1 = new_l1(A, 0), data = spare(A, 1);
+	REQUIRE(l1 != INVALID_MFN);
+	REFUSED(one_update(A, slot_ptr(l1, 0), pte(data, PTE_P) | (1ull << 52)), VIREO_EINVAL);
+	REFUSED(one_update(A, slot_ptr(l1, 0), pte(data, PTE_P) | (1ull << 62)), VIREO_EINVAL);
+	REFUSED(one_update(A, slot_ptr(l1, 0), pte(data, PTE_P | PTE_PCD)), VIREO_EINVAL);
+	REFUSED(one_update(A, slot_ptr(l1, 0), pte(data, PTE_P | PTE_PS)), VIREO_EINVAL);   /* PAT */
+	CHECK_EQ(one_update(A, slot_ptr(l1, 0), pte(data, PTE_P) | PTE_NX), 0);
+	/* The flags-only fast path checks them too. */
+	REFUSED(one_update(A, slot_ptr(l1, 0), pte(data, PTE_P | PTE_PWT) | PTE_NX), VIREO_EINVAL);
+	/* A superpage in an L2 entry. */
+	mfn_t l2 = spare(A, 2);
+	CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, l2, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_PIN_L2_TABLE, l2, 0), 0);
+	REFUSED(one_update(A, slot_ptr(l2, 0), pte(data, PTE_P | PTE_PS)), VIREO_EINVAL);
+	REFUSED(one_update(A, slot_ptr(l2, 0), pte(l1, PTE_P | PTE_PCD)), VIREO_EINVAL);
+	CHECK_EQ(one_update(A, slot_ptr(l2, 0), pte(l1, PTE_P)), 0);
+	teardown();
+}
+
+static void hypervisor_l4_slots_refused(void)
+{
+	REQUIRE(setup());
+	for (unsigned s = 256; s < 272; s += 5)
+		REFUSED(one_update(A, slot_ptr(A->mm.root, s), 0), VIREO_EINVAL);
+	teardown();
+}
+
+static void linear_page_tables_refused(void)
+{
+	REQUIRE(setup());
+	mfn_t root = A->mm.root;
+	REFUSED(one_update(A, slot_ptr(root, 5), pte(root, PTE_P)), VIREO_EBUSY);
+	mfn_t l2 = spare(A, 0);
+	CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, l2, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_PIN_L2_TABLE, l2, 0), 0);
+	REFUSED(one_update(A, slot_ptr(l2, 3), pte(l2, PTE_P)), VIREO_EBUSY);
+	/* An L3 entry pointing at an L3 (the root's first L3). */
+	mfn_t l3 = (page(root)[(A->layout.v_start >> 39) & 511] & PTE_ADDR) >> 12;
+	REFUSED(one_update(A, slot_ptr(l3, 500), pte(l3, PTE_P)), VIREO_EBUSY);
+	teardown();
+}
+
+/* A table whose validation fails part-way gives back what it took. */
+static void failed_validation_rolls_back(void)
+{
+	REQUIRE(setup());
+	mfn_t l2 = spare(A, 0), l1a = spare(A, 1), l1b = spare(A, 2), data = spare(A, 3);
+	CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, l2, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, l1a, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, l1b, 0), 0);
+	/* Plain writes while they are not tables: l1a maps data, l1b maps a foreign frame. */
+	CHECK_EQ(one_update(A, slot_ptr(l1a, 0), pte(data, PTE_P | PTE_W)), 0);
+	CHECK_EQ(one_update(A, slot_ptr(l1b, 7), pte(spare(B, 0), PTE_P)), 0);
+	CHECK_EQ(one_update(A, slot_ptr(l2, 0), pte(l1a, PTE_P)), 0);
+	CHECK_EQ(one_update(A, slot_ptr(l2, 1), pte(l1b, PTE_P)), 0);
+	REFUSED(ext(A, MMUEXT_PIN_L2_TABLE, l2, 0), VIREO_EPERM);
+	CHECK_EQ(frame_table[l1a].type_count, 0);
+	CHECK_EQ(frame_table[data].type_count, 0);
+	/* Garbage as a root: refused, nothing kept. */
+	REFUSED(ext(A, MMUEXT_NEW_BASEPTR, l1b, 0), VIREO_EPERM);
+	teardown();
+}
+
+static void pins_and_roots(void)
+{
+	REQUIRE(setup());
+	mfn_t root = A->mm.root, l1 = new_l1(A, 0);
+	REFUSED(ext(A, MMUEXT_UNPIN_TABLE, spare(A, 5), 0), VIREO_EINVAL);      /* not pinned */
+	REFUSED(ext(A, MMUEXT_PIN_L1_TABLE, l1, 0), VIREO_EINVAL);             /* already pinned */
+	REFUSED(ext(A, MMUEXT_PIN_L2_TABLE, l1, 0), VIREO_EINVAL);             /* pinned already, other type */
+	REFUSED(ext(A, MMUEXT_NEW_BASEPTR, l1, 0), VIREO_EBUSY);               /* an L1 as CR3 */
+	REFUSED(ext(A, MMUEXT_NEW_USER_BASEPTR, l1, 0), VIREO_EBUSY);
+	/* Unpinning the root in use keeps it typed: the root holds it. */
+	CHECK_EQ(ext(A, MMUEXT_UNPIN_TABLE, root, 0), 0);
+	CHECK_EQ(frame_table[root].type, PGT_l4);
+	CHECK_EQ(frame_table[root].type_count, 1);
+	CHECK(frame_table[root].flags & PGF_validated);
+	CHECK_EQ(ext(A, MMUEXT_PIN_L4_TABLE, root, 0), 0);
+	/* A user root, then none. */
+	CHECK_EQ(ext(A, MMUEXT_NEW_USER_BASEPTR, root, 0), 0);
+	CHECK_EQ(frame_table[root].type_count, 3);
+	CHECK_EQ(ext(A, MMUEXT_NEW_USER_BASEPTR, 0, 0), 0);
+	CHECK_EQ(frame_table[root].type_count, 2);
+	teardown();
+}
+
+/*
+ * A fork-like address space: a new L4 sharing the kernel's mappings, with
+ * its own L3/L2/L1 mapping fresh frames; pinned, switched to, used (the
+ * hosted MMU walks it), switched away from, unpinned: every type dropped.
+ */
+static void build_switch_teardown(void)
+{
+	REQUIRE(setup());
+	mfn_t root = A->mm.root, l4 = spare(A, 0), l3 = spare(A, 1), l2 = spare(A, 2), l1 = spare(A, 3);
+	mfn_t data[8];
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, spare(A, i), 0), 0);
+	for (int i = 0; i < 8; i++)
+		data[i] = spare(A, 10 + i);
+	struct mmu_update r[600];
+	unsigned n = 0;
+	for (unsigned s = 0; s < 512; s++)                 /* the kernel's mappings, shared */
+		if ((s < 256 || s >= 272) && s != 200 && (page(root)[s] & PTE_P))
+			r[n++] = (struct mmu_update){ slot_ptr(l4, s), page(root)[s] };
+	r[n++] = (struct mmu_update){ slot_ptr(l4, 200), pte(l3, PTE_P | PTE_W) };
+	r[n++] = (struct mmu_update){ slot_ptr(l3, 0), pte(l2, PTE_P | PTE_W) };
+	r[n++] = (struct mmu_update){ slot_ptr(l2, 0), pte(l1, PTE_P | PTE_W) };
+	for (int i = 0; i < 8; i++)
+		r[n++] = (struct mmu_update){ slot_ptr(l1, i), pte(data[i], PTE_P | PTE_W) };
+	uint32_t done = 0;
+	CHECK_EQ(mmu_update(A, r, n, &done), 0);        /* plain writes: nothing is a table yet */
+	CHECK_EQ(done, n);
+	CHECK_EQ(ext(A, MMUEXT_PIN_L4_TABLE, l4, 0), 0);
+	CHECK_EQ(frame_table[l1].type, PGT_l1);
+	CHECK_EQ(frame_table[data[3]].type, PGT_writable);
+	CHECK_EQ(audit(), 0);
+	CHECK_EQ(ext(A, MMUEXT_NEW_BASEPTR, l4, 0), 0);
+	CHECK_EQ(A->mm.root, l4);
+	uint64_t va = 200ull << 39 | 3 << 12, v = 0x1234567890ull, got = 0;
+	CHECK_EQ(copy_to_guest(va, &v, 8), 0);
+	CHECK_EQ(page(data[3])[0], (int64_t)v);
+	CHECK_EQ(copy_from_guest(&got, A->layout.vstack_start, 8), 0);     /* the kernel still mapped */
+	CHECK_EQ(ext(A, MMUEXT_NEW_BASEPTR, root, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_UNPIN_TABLE, l4, 0), 0);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(frame_table[spare(A, i)].type_count, 0);
+	CHECK_EQ(frame_table[data[3]].count, 0);
+	/* The old tables are plain memory again: writable mappings are fine. */
+	mfn_t m = new_l1(A, 30);
+	CHECK_EQ(one_update(A, slot_ptr(m, 0), pte(l1, PTE_P | PTE_W)), 0);
+	teardown();
+}
+
+static void batch_stops_at_first_refusal(void)
+{
+	REQUIRE(setup());
+	mfn_t l1 = new_l1(A, 0);
+	struct mmu_update r[5];
+	for (int i = 0; i < 5; i++)
+		r[i] = (struct mmu_update){ slot_ptr(l1, i), pte(spare(A, 1 + i), PTE_P | PTE_W) };
+	r[2].val = pte(spare(B, 0), PTE_P);
+	uint32_t done = 99;
+	CHECK_EQ(mmu_update(A, r, 5, &done), -VIREO_EPERM);
+	CHECK_EQ(done, 2);
+	CHECK(page(l1)[0] & PTE_P);
+	CHECK(page(l1)[1] & PTE_P);
+	CHECK_EQ(page(l1)[2], 0);
+	CHECK_EQ(page(l1)[3], 0);
+	CHECK_EQ(A->mm.stats.refused, 1);
+	/* An unknown command and a bad list pointer. */
+	r[0].ptr = slot_ptr(l1, 0) | 3;
+	CHECK_EQ(mmu_update(A, r, 1, &done), -VIREO_ENOSYS);
+	hosted_switch_to(A);
+	CHECK_EQ(hosted_hypercall(__HYPERVISOR_mmu_update, 0xFFFF830000000000ull, 1, 0, DOMID_SELF, 0, NULL),
+		 -VIREO_EFAULT);
+	CHECK_EQ(hosted_hypercall(__HYPERVISOR_mmu_update, scratch_va(A), 1, 0, 3, 0, NULL), -VIREO_EPERM);
+	teardown();
+}
+
+static void preserve_ad_and_machphys(void)
+{
+	REQUIRE(setup());
+	mfn_t l1 = new_l1(A, 0), data = spare(A, 1);
+	page(l1)[0] = 0;
+	CHECK_EQ(one_update(A, slot_ptr(l1, 0), pte(data, PTE_P | PTE_A | PTE_D)), 0);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 0) | MMU_PT_UPDATE_PRESERVE_AD, pte(data, PTE_P | PTE_W)), 0);
+	CHECK_EQ(page(l1)[0] & (PTE_A | PTE_D), PTE_A | PTE_D);
+	CHECK_EQ(one_update(A, ((uint64_t)data << PAGE_SHIFT) | MMU_MACHPHYS_UPDATE, 77), 0);
+	CHECK_EQ(machine_to_phys[data], 77);
+	REFUSED(one_update(A, ((uint64_t)spare(B, 0) << PAGE_SHIFT) | MMU_MACHPHYS_UPDATE, 77), VIREO_EPERM);
+	teardown();
+}
+
+static void long_batches_continue(void)
+{
+	REQUIRE(setup());
+	mfn_t l1 = new_l1(A, 0);
+	enum { N = 2000 };
+	static struct mmu_update r[N];
+	for (int i = 0; i < N; i++)
+		r[i] = (struct mmu_update){ slot_ptr(l1, i % 512), pte(spare(A, 1 + (i % 7)), (i & 1) ? PTE_P : PTE_P | PTE_W) };
+	uint64_t va = scratch_va(A), done_va = va + 0x10000 - 8;
+	put_guest(A, va, r, sizeof(r));
+	REQUIRE(sizeof(r) <= 0x10000 - 8);
+	uint32_t done = 0;
+	put_guest(A, done_va, &done, 4);
+	hypercall_preempt_tsc = 1;
+	unsigned restarts = 0;
+	hosted_switch_to(A);
+	CHECK_EQ(hosted_hypercall(__HYPERVISOR_mmu_update, va, N, done_va, DOMID_SELF, 0, &restarts), 0);
+	CHECK_EQ(restarts, N / 16 - 1);
+	CHECK_EQ(copy_from_guest(&done, done_va, 4), 0);
+	CHECK_EQ(done, N);
+	CHECK_EQ(A->mm.stats.continuations, restarts);
+	CHECK_EQ(audit(), 0);
+	/* A multicall holding a preempted batch: its arguments are written back and it completes. */
+	struct multicall_entry mc[3] = {
+		{ .op = __HYPERVISOR_xen_version },
+		{ .op = __HYPERVISOR_mmu_update, .args = { va, 100, done_va, DOMID_SELF } },
+		{ .op = __HYPERVISOR_multicall },
+	};
+	uint64_t mc_va = va + 0x10000 + 0x1000;
+	put_guest(A, mc_va, mc, sizeof(mc));
+	hosted_switch_to(A);
+	CHECK_EQ(hosted_hypercall(__HYPERVISOR_multicall, mc_va, 3, 0, 0, 0, &restarts), 0);
+	CHECK(restarts > 0);
+	CHECK_EQ(copy_from_guest(mc, mc_va, sizeof(mc)), 0);
+	CHECK_EQ(mc[0].result, (4 << 16) | 17);
+	CHECK_EQ(mc[1].result, 0);
+	CHECK_EQ(mc[2].result, (uint64_t)-VIREO_EINVAL);                /* no nesting */
+	CHECK_EQ(copy_from_guest(&done, done_va, 4), 0);
+	CHECK_EQ(done, 100);
+	teardown();
+}
+
+static void update_va_mapping_and_flushes(void)
+{
+	REQUIRE(setup());
+	uint64_t va = A->layout.vstack_end + 0x40000;        /* slack: mapped, writable */
+	mfn_t l1;
+	unsigned slot;
+	REQUIRE(mm_l1_slot(&A->mm, va, &l1, &slot) == 0);
+	mfn_t data = spare(A, 0);
+	uint64_t f0 = A->mm.stats.flushes, i0 = A->mm.stats.invlpgs;
+	hosted_switch_to(A);
+	CHECK_EQ(hosted_hypercall(__HYPERVISOR_update_va_mapping, va, pte(data, PTE_P | PTE_W), UVMF_INVLPG, 0, 0, NULL), 0);
+	CHECK_EQ(A->mm.stats.invlpgs, i0 + 1);
+	CHECK_EQ(page(l1)[slot], (int64_t)pte(data, PTE_P | PTE_W | PTE_U));
+	uint64_t v = 42;
+	CHECK_EQ(copy_to_guest(va, &v, 8), 0);
+	CHECK_EQ(page(data)[0], 42);
+	CHECK_EQ(hosted_hypercall(__HYPERVISOR_update_va_mapping, va, 0, UVMF_TLB_FLUSH | UVMF_ALL, 0, 0, NULL), 0);
+	CHECK_EQ(A->mm.stats.flushes, f0 + 1);
+	CHECK_EQ(copy_to_guest(va, &v, 8), -VIREO_EFAULT);   /* unmapped now */
+	/* Outside its mappings, in the hypervisor's range, non-canonical. */
+	REFUSED(hosted_hypercall(__HYPERVISOR_update_va_mapping, 0x7F0000000000ull, 0, 0, 0, 0, NULL), VIREO_EINVAL);
+	REFUSED(hosted_hypercall(__HYPERVISOR_update_va_mapping, 0xFFFF830000000000ull, 0, 0, 0, 0, NULL), VIREO_EINVAL);
+	REFUSED(hosted_hypercall(__HYPERVISOR_update_va_mapping, 0x0000900000000000ull, 0, 0, 0, 0, NULL), VIREO_EINVAL);
+	/* Making a page-table frame writable through it. */
+	REFUSED(hosted_hypercall(__HYPERVISOR_update_va_mapping, va, pte(A->mm.root, PTE_P | PTE_W), 0, 0, 0, NULL), VIREO_EBUSY);
+	/* A bad vCPU-mask pointer: the update is done, the flush request faults. */
+	CHECK_EQ(hosted_hypercall(__HYPERVISOR_update_va_mapping, va, pte(data, PTE_P), UVMF_INVLPG | 0x10000, 0, 0, NULL),
+		 -VIREO_EFAULT);
+	teardown();
+}
+
+/* A type change owes a flush only when no full flush came since the frame was last mapped. */
+static void type_change_flushes_once(void)
+{
+	REQUIRE(setup());
+	mfn_t l1 = new_l1(A, 0), x = spare(A, 1), y = spare(A, 2);
+	CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, y, 0), 0);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 0), pte(x, PTE_P | PTE_W)), 0);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 1), pte(y, PTE_P | PTE_W)), 0);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 0), 0), 0);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 1), 0), 0);
+	uint64_t f = A->mm.stats.flushes;
+	CHECK_EQ(ext(A, MMUEXT_PIN_L1_TABLE, x, 0), 0);       /* writable -> L1 with no flush since: flush */
+	CHECK_EQ(A->mm.stats.flushes, f + 1);
+	CHECK_EQ(ext(A, MMUEXT_PIN_L1_TABLE, y, 0), 0);       /* that flush covered y too */
+	CHECK_EQ(A->mm.stats.flushes, f + 1);
+	CHECK_EQ(ext(A, MMUEXT_UNPIN_TABLE, y, 0), 0);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 1), pte(y, PTE_P | PTE_W)), 0);   /* L1 -> writable: flush */
+	CHECK_EQ(A->mm.stats.flushes, f + 2);
+	teardown();
+}
+
+static void count_overflow_refused(void)
+{
+	REQUIRE(setup());
+	mfn_t l1 = new_l1(A, 0), data = spare(A, 1);
+	frame_count_limit = 5;
+	for (int i = 0; i < 5; i++)
+		CHECK_EQ(one_update(A, slot_ptr(l1, i), pte(data, PTE_P)), 0);
+	REFUSED(one_update(A, slot_ptr(l1, 5), pte(data, PTE_P)), VIREO_EOVERFLOW);
+	/* Type counts: five L2 entries on one L1 (the pin holds one). */
+	mfn_t l2 = spare(A, 2);
+	CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, l2, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_PIN_L2_TABLE, l2, 0), 0);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ(one_update(A, slot_ptr(l2, i), pte(l1, PTE_P)), 0);
+	REFUSED(one_update(A, slot_ptr(l2, 4), pte(l1, PTE_P)), VIREO_EOVERFLOW);
+	frame_count_limit = 0x7FFFFFFFu;
+	teardown();
+}
+
+static void mmuext_misc(void)
+{
+	REQUIRE(setup());
+	CHECK_EQ(ext(A, MMUEXT_TLB_FLUSH_LOCAL, 0, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_INVLPG_LOCAL, A->layout.vstack_start, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_SET_LDT, 0, 0), 0);
+	REFUSED(ext(A, MMUEXT_SET_LDT, A->layout.vstack_start, 16), VIREO_EOPNOTSUPP);
+	REFUSED(ext(A, MMUEXT_SET_LDT, A->layout.vstack_start + 8, 0), VIREO_EINVAL);
+	REFUSED(ext(A, MMUEXT_SET_LDT, 0, 8193), VIREO_EINVAL);
+	REFUSED(ext(A, MMUEXT_FLUSH_CACHE, 0, 0), VIREO_EPERM);
+	REFUSED(ext(A, MMUEXT_MARK_SUPER, spare(A, 0), 0), VIREO_EOPNOTSUPP);
+	REFUSED(ext(A, 99, 0, 0), VIREO_ENOSYS);
+	/* The vCPU mask of a *_MULTI flush is read from the guest. */
+	REFUSED(ext(A, MMUEXT_TLB_FLUSH_MULTI, 0, 0x10), VIREO_EFAULT);
+	REFUSED(hosted_hypercall(__HYPERVISOR_update_va_mapping_otherdomain, 0, 0, 0, 0, 0, NULL), VIREO_EPERM);
+	teardown();
+}
+
+/* The hypercall-page MSR never writes over a page table. */
+static void hypercall_page_not_over_a_table(void)
+{
+	REQUIRE(setup());
+	uint64_t pt_pfn = (A->layout.vpt_start - A->layout.v_start) >> 12;
+	hosted_switch_to(A);
+	REFUSED(domain_fill_hypercall_page(pt_pfn), VIREO_EBUSY);
+	CHECK_EQ(domain_fill_hypercall_page(((A->layout.v_end - A->layout.v_start) >> 12) + 3), 0);
+	teardown();
+}
+
+static const struct test_case cases[] = {
+	TEST(builder_tables_validate),
+	TEST(l1_maps_own_frames),
+	TEST(foreign_frames_refused),
+	TEST(io_frames_only_for_the_privileged),
+	TEST(page_tables_never_writable),
+	TEST(bad_flags_refused),
+	TEST(hypervisor_l4_slots_refused),
+	TEST(linear_page_tables_refused),
+	TEST(failed_validation_rolls_back),
+	TEST(pins_and_roots),
+	TEST(build_switch_teardown),
+	TEST(batch_stops_at_first_refusal),
+	TEST(preserve_ad_and_machphys),
+	TEST(long_batches_continue),
+	TEST(update_va_mapping_and_flushes),
+	TEST(type_change_flushes_once),
+	TEST(count_overflow_refused),
+	TEST(mmuext_misc),
+	TEST(hypercall_page_not_over_a_table),
+};
+
+TEST_MAIN(cases)
