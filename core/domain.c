@@ -369,11 +369,12 @@ static void report_mm(const struct domain *d)
 	if (!st->batches && !st->updates && !st->multicalls)
 		return;
 	printk("domain %u: mmu: %llu batches, %llu multicalls, %llu entries, %llu ops, %llu refused, "
-	       "%llu flushes, %llu invlpg, %llu continuations\n", d->domid,
+	       "%llu flushes, %llu invlpg, %llu continuations, %llu emulated writes\n", d->domid,
 	       (unsigned long long)st->batches, (unsigned long long)st->multicalls,
 	       (unsigned long long)st->updates, (unsigned long long)st->ops,
 	       (unsigned long long)st->refused, (unsigned long long)st->flushes,
-	       (unsigned long long)st->invlpgs, (unsigned long long)st->continuations);
+	       (unsigned long long)st->invlpgs, (unsigned long long)st->continuations,
+	       (unsigned long long)st->emulated);
 }
 
 NORETURN void domain_shutdown(struct domain *d, unsigned reason)

@@ -90,8 +90,8 @@ static long do_xen_version(uint64_t cmd, uint64_t arg)
 	case XENVER_get_features: {
 		/*
 		 * Only what really works: page directories anywhere (always true
-		 * for 64-bit PV) and, for the initial domain, dom0. Not
-		 * writable_page_tables: the PV MMU is issue 6.
+		 * for 64-bit PV), for the initial domain dom0, and writable page
+		 * tables once the guest enabled them with vm_assist (as Xen).
 		 */
 		struct xen_feature_info fi;
 		if (copy_from_guest(&fi, arg, sizeof(fi)))
@@ -99,7 +99,9 @@ static long do_xen_version(uint64_t cmd, uint64_t arg)
 		fi.submap = 0;
 		if (fi.submap_idx == 0)
 			fi.submap = (1u << XENFEAT_pae_pgdir_above_4gb) |
-				    (current_domain->privileged ? 1u << XENFEAT_dom0 : 0);
+				    (current_domain->privileged ? 1u << XENFEAT_dom0 : 0) |
+				    ((current_domain->mm.vm_assist & (1u << VMASST_TYPE_writable_pagetables))
+				     ? 1u << XENFEAT_writable_page_tables : 0);
 		return copy_to_guest(arg, &fi, sizeof(fi));
 	}
 	default:
@@ -197,6 +199,28 @@ static long do_vcpu_op(uint64_t cmd, uint64_t vcpu)
 	}
 }
 
+/*
+ * vm_assist(cmd, type): of Xen's assists, writable page tables (mm/ptwr.c).
+ * The others are refused (-VIREO_EINVAL), as Xen refuses what it does not
+ * offer a guest.
+ */
+static long do_vm_assist(uint64_t cmd, uint64_t type)
+{
+	struct domain_mm *mm = &current_domain->mm;
+	if (type != VMASST_TYPE_writable_pagetables)
+		return -VIREO_EINVAL;
+	switch (cmd) {
+	case VMASST_CMD_enable:
+		mm->vm_assist |= 1u << type;
+		return 0;
+	case VMASST_CMD_disable:
+		mm->vm_assist &= ~(1u << type);
+		return 0;
+	default:
+		return -VIREO_EINVAL;
+	}
+}
+
 long hypercall_dispatch(uint64_t nr, struct hypercall_args *a)
 {
 	switch (nr) {
@@ -205,6 +229,7 @@ long hypercall_dispatch(uint64_t nr, struct hypercall_args *a)
 	case __HYPERVISOR_update_va_mapping: return do_update_va_mapping(a);
 	case __HYPERVISOR_update_va_mapping_otherdomain: return do_update_va_mapping_otherdomain(a);
 	case __HYPERVISOR_multicall:      return do_multicall(a);
+	case __HYPERVISOR_vm_assist:      return do_vm_assist(a->a[0], a->a[1]);
 	case __HYPERVISOR_memory_op:      return do_memory_op(a->a[0], a->a[1]);
 	case __HYPERVISOR_vcpu_op:        return do_vcpu_op(a->a[0], a->a[1]);
 	case __HYPERVISOR_set_trap_table: return do_set_trap_table(a->a[0]);

@@ -19,6 +19,7 @@
 #include <mm/frame_alloc.h>
 #include <mm/frame_table.h>
 #include <mm/memmap.h>
+#include <mm/ptwr.h>
 #include <public/xen.h>
 #include <vireo/errno.h>
 #include <vireo/pte.h>
@@ -618,6 +619,82 @@ static void hypercall_page_not_over_a_table(void)
 	teardown();
 }
 
+static void ptwr_decodes_the_kernel_forms(void)
+{
+	struct ptwr_insn d;
+	/* mov %rax,(%rdi) */
+	CHECK_EQ(ptwr_decode((const uint8_t[]){ 0x48, 0x89, 0x07 }, 3, &d), 0);
+	CHECK(d.op == PTWR_MOV && d.len == 3 && d.reg == 0);
+	/* mov %r9,0x10(%rsp) (SIB, disp8, REX.R) */
+	CHECK_EQ(ptwr_decode((const uint8_t[]){ 0x4c, 0x89, 0x4c, 0x24, 0x10 }, 5, &d), 0);
+	CHECK(d.op == PTWR_MOV && d.len == 5 && d.reg == 9);
+	/* movq $-1,0x1000(%rbx): C7 /0, disp32, imm32 sign-extended */
+	CHECK_EQ(ptwr_decode((const uint8_t[]){ 0x48, 0xc7, 0x83, 0, 0x10, 0, 0, 0xff, 0xff, 0xff, 0xff }, 11, &d), 0);
+	CHECK(d.op == PTWR_MOV && d.len == 11 && d.reg == ~0u && d.imm == ~0ull);
+	/* lock xchg %rdx,(%rcx); lock cmpxchg %rsi,(%rdi); a %gs: override */
+	CHECK_EQ(ptwr_decode((const uint8_t[]){ 0xf0, 0x48, 0x87, 0x11 }, 4, &d), 0);
+	CHECK(d.op == PTWR_XCHG && d.len == 4 && d.reg == 2);
+	CHECK_EQ(ptwr_decode((const uint8_t[]){ 0xf0, 0x48, 0x0f, 0xb1, 0x37 }, 5, &d), 0);
+	CHECK(d.op == PTWR_CMPXCHG && d.len == 5 && d.reg == 6);
+	CHECK_EQ(ptwr_decode((const uint8_t[]){ 0x65, 0x48, 0x89, 0x04, 0x25, 0, 0, 0, 0 }, 9, &d), 0);
+	CHECK_EQ(d.len, 9);
+	/* Not emulated: 32-bit mov, register destination, C7 /1, truncated bytes, other opcodes. */
+	CHECK_EQ(ptwr_decode((const uint8_t[]){ 0x89, 0x07 }, 2, &d), -VIREO_EINVAL);
+	CHECK_EQ(ptwr_decode((const uint8_t[]){ 0x48, 0x89, 0xc7 }, 3, &d), -VIREO_EINVAL);
+	CHECK_EQ(ptwr_decode((const uint8_t[]){ 0x48, 0xc7, 0x08, 0, 0, 0, 0 }, 7, &d), -VIREO_EINVAL);
+	CHECK_EQ(ptwr_decode((const uint8_t[]){ 0x48, 0xc7, 0x83, 0, 0x10 }, 5, &d), -VIREO_EINVAL);
+	CHECK_EQ(ptwr_decode((const uint8_t[]){ 0x48, 0x01, 0x07 }, 3, &d), -VIREO_EINVAL);
+	CHECK_EQ(ptwr_decode((const uint8_t[]){ 0x48 }, 1, &d), -VIREO_EINVAL);
+}
+
+static void ptwr_emulates_validated_writes(void)
+{
+	REQUIRE(setup());
+	mfn_t l1 = new_l1(A, 0), data = spare(A, 1);
+	uint64_t va = A->layout.vstack_end + 0x50000;       /* the L1, mapped read-only here */
+	hosted_switch_to(A);
+	REQUIRE(hosted_hypercall(__HYPERVISOR_update_va_mapping, va, pte(l1, PTE_P), UVMF_INVLPG, 0, 0, NULL) == 0);
+	static const uint8_t mov_rax[] = { 0x48, 0x89, 0x07 }, xchg_rdx[] = { 0x48, 0x87, 0x17 },
+			     cmpxchg_rsi[] = { 0xf0, 0x48, 0x0f, 0xb1, 0x37 };
+	struct ptwr_regs r = { .rflags = 0x202 };
+	unsigned adv = 0;
+	r.gpr[0] = pte(data, PTE_P | PTE_W);
+	/* Not enabled: a real fault. */
+	REFUSED(ptwr_emulate(&A->mm, va + 8, mov_rax, 3, &r, &adv), VIREO_EPERM);
+	CHECK_EQ(hosted_hypercall(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_writable_pagetables, 0, 0, 0, NULL), 0);
+	CHECK_EQ(hosted_hypercall(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_m2p_strict, 0, 0, 0, NULL), -VIREO_EINVAL);
+	CHECK_EQ(ptwr_emulate(&A->mm, va + 8, mov_rax, 3, &r, &adv), 0);
+	CHECK_EQ(adv, 3);
+	CHECK_EQ(page(l1)[1], (int64_t)pte(data, PTE_P | PTE_W | PTE_U));
+	CHECK_EQ(frame_table[data].type_count, 1);
+	/* xchg returns the old entry. */
+	r.gpr[2] = pte(data, PTE_P);
+	CHECK_EQ(ptwr_emulate(&A->mm, va + 8, xchg_rdx, 3, &r, &adv), 0);
+	CHECK_EQ(r.gpr[2], (int64_t)pte(data, PTE_P | PTE_W | PTE_U));
+	CHECK_EQ(frame_table[data].type_count, 0);
+	/* cmpxchg: a mismatch loads RAX and clears ZF; a match writes and sets ZF. */
+	r.gpr[0] = 12345;
+	r.gpr[6] = 0;
+	CHECK_EQ(ptwr_emulate(&A->mm, va + 8, cmpxchg_rsi, 5, &r, &adv), 0);
+	CHECK_EQ(r.gpr[0], (int64_t)pte(data, PTE_P | PTE_U));
+	CHECK_EQ(r.rflags & 0x40, 0);
+	CHECK_EQ(ptwr_emulate(&A->mm, va + 8, cmpxchg_rsi, 5, &r, &adv), 0);
+	CHECK_EQ(r.rflags & 0x40, 0x40);
+	CHECK_EQ(page(l1)[1], 0);
+	/* The rules hold: a foreign frame, the L1 itself writable, a misaligned write. */
+	r.gpr[0] = pte(spare(B, 0), PTE_P);
+	REFUSED(ptwr_emulate(&A->mm, va + 16, mov_rax, 3, &r, &adv), VIREO_EPERM);
+	r.gpr[0] = pte(l1, PTE_P | PTE_W);
+	REFUSED(ptwr_emulate(&A->mm, va + 16, mov_rax, 3, &r, &adv), VIREO_EBUSY);
+	REFUSED(ptwr_emulate(&A->mm, va + 4, mov_rax, 3, &r, &adv), VIREO_EINVAL);
+	/* Only L1s: a write to the root through its read-only mapping is a real fault. */
+	uint64_t root_va = A->layout.vpt_start;
+	r.gpr[0] = 0;
+	REFUSED(ptwr_emulate(&A->mm, root_va, mov_rax, 3, &r, &adv), VIREO_EINVAL);
+	CHECK_EQ(A->mm.stats.emulated, 3);
+	teardown();
+}
+
 static const struct test_case cases[] = {
 	TEST(builder_tables_validate),
 	TEST(l1_maps_own_frames),
@@ -638,6 +715,8 @@ static const struct test_case cases[] = {
 	TEST(count_overflow_refused),
 	TEST(mmuext_misc),
 	TEST(hypercall_page_not_over_a_table),
+	TEST(ptwr_decodes_the_kernel_forms),
+	TEST(ptwr_emulates_validated_writes),
 };
 
 TEST_MAIN(cases)

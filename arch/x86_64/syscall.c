@@ -13,6 +13,7 @@
 #include <arch/traps.h>
 #include <core/domain.h>
 #include <core/hypercall.h>
+#include <mm/ptwr.h>
 #include <public/arch-x86_64.h>
 #include <public/xen.h>
 #include <vireo/errno.h>
@@ -303,6 +304,40 @@ static bool guest_wrmsr(struct cpu_regs *regs)
 	return true;
 }
 
+/*
+ * A write by the guest kernel to a read-only page (#PF with P, W and U): a
+ * page-table write to emulate, when the guest enabled writable page tables
+ * (mm/ptwr.c decides). The instruction is read from the guest, up to 15
+ * bytes but not past what is mapped.
+ */
+static bool guest_ptwr(struct cpu_regs *regs)
+{
+	uint8_t insn[15];
+	unsigned n = sizeof(insn), advance;
+	struct domain *d = current_domain;
+
+	if ((regs->error_code & 0x1F) != 0x7 || !(d->mm.vm_assist & (1u << VMASST_TYPE_writable_pagetables)))
+		return false;
+	uint64_t to_page_end = PAGE_SIZE - (regs->rip & (PAGE_SIZE - 1));
+	if (copy_from_guest(insn, regs->rip, n) != 0) {
+		n = to_page_end < n ? (unsigned)to_page_end : n;
+		if (copy_from_guest(insn, regs->rip, n) != 0)
+			return false;
+	}
+	struct ptwr_regs r = { { regs->rax, regs->rcx, regs->rdx, regs->rbx, regs->rsp, regs->rbp,
+				 regs->rsi, regs->rdi, regs->r8, regs->r9, regs->r10, regs->r11,
+				 regs->r12, regs->r13, regs->r14, regs->r15 }, regs->rflags };
+	if (ptwr_emulate(&d->mm, read_cr2(), insn, n, &r, &advance) != 0)
+		return false;
+	regs->rax = r.gpr[0]; regs->rcx = r.gpr[1]; regs->rdx = r.gpr[2]; regs->rbx = r.gpr[3];
+	regs->rbp = r.gpr[5]; regs->rsi = r.gpr[6]; regs->rdi = r.gpr[7];
+	regs->r8 = r.gpr[8]; regs->r9 = r.gpr[9]; regs->r10 = r.gpr[10]; regs->r11 = r.gpr[11];
+	regs->r12 = r.gpr[12]; regs->r13 = r.gpr[13]; regs->r14 = r.gpr[14]; regs->r15 = r.gpr[15];
+	regs->rflags = (regs->rflags & ~0x8D5ull) | (r.rflags & 0x8D5ull);
+	regs->rip += advance;
+	return true;
+}
+
 bool guest_exception(struct cpu_regs *regs)
 {
 	unsigned v = (unsigned)regs->vector;
@@ -314,6 +349,8 @@ bool guest_exception(struct cpu_regs *regs)
 		return true;
 	if (v == 2 || v == 8 || v == 18)
 		return false;                  /* NMI, #DF, #MC are the hypervisor's */
+	if (v == 14 && guest_ptwr(regs))
+		return true;
 	if (v == 14)
 		domain_vcpu_info()->arch.cr2 = read_cr2();
 	return bounce_to_guest(regs, v, vector_has_error_code(v), regs->error_code, regs->rip);

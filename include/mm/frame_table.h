@@ -96,6 +96,7 @@ struct mm_stats {
 	uint64_t invlpgs;
 	uint64_t continuations;   /* batches preempted and resumed */
 	uint64_t refused;         /* entries refused */
+	uint64_t emulated;        /* direct page-table writes emulated (mm/ptwr.c) */
 };
 
 /* A domain's MMU state (one vCPU per domain today). */
@@ -107,6 +108,7 @@ struct domain_mm {
 	mfn_t user_root;          /* NEW_USER_BASEPTR, INVALID_MFN for none */
 	uint32_t clock;           /* full TLB flushes (and CR3 loads) so far, from 1 */
 	uint32_t pending;         /* MM_FLUSH_*: owed before the guest runs or is written */
+	uint32_t vm_assist;       /* 1 << VMASST_TYPE_* the guest enabled */
 	struct mm_stats stats;
 };
 
