@@ -8,6 +8,7 @@
 #include <core/hypercall.h>
 #include <fastpath/mmu.h>
 #include <mm/frame_alloc.h>
+#include <public/callback.h>
 #include <public/features.h>
 #include <public/memory.h>
 #include <public/sched.h>
@@ -221,6 +222,71 @@ static long do_vm_assist(uint64_t cmd, uint64_t type)
 	}
 }
 
+/* A callback entry point: a canonical guest address, not the hypervisor's, or 0 for none. */
+static bool callback_ok(uint64_t addr)
+{
+	return addr == 0 || (domain_range_is_guest(addr, addr + 1) &&
+			     (uint64_t)((int64_t)(addr << 16) >> 16) == addr);
+}
+
+static long set_callback(unsigned type, uint16_t flags, uint64_t addr)
+{
+	struct domain_arch *a = &current_domain->arch;
+	if (!callback_ok(addr) || (flags & ~CALLBACKF_mask_events))
+		return -VIREO_EINVAL;
+	switch (type) {
+	case CALLBACKTYPE_event:
+		a->event_cb = addr;
+		a->event_flags = flags;
+		return 0;
+	case CALLBACKTYPE_failsafe:
+		a->failsafe_cb = addr;
+		a->failsafe_flags = flags;
+		return 0;
+	case CALLBACKTYPE_syscall:
+		a->syscall_cb = addr;
+		a->syscall_flags = flags;
+		return 0;
+	default:
+		return -VIREO_EINVAL;   /* syscall32/sysenter: no 32-bit guest user space; nmi: no NMIs */
+	}
+}
+
+/*
+ * set_callbacks(event, failsafe, syscall) and callback_op: where events
+ * (not delivered yet: no event channels), failed segment reloads and
+ * SYSCALLs from guest user mode enter the guest kernel. All three checked
+ * before any is set.
+ */
+static long do_set_callbacks(uint64_t event, uint64_t failsafe, uint64_t syscall)
+{
+	if (!callback_ok(event) || !callback_ok(failsafe) || !callback_ok(syscall))
+		return -VIREO_EINVAL;
+	set_callback(CALLBACKTYPE_event, 0, event);
+	set_callback(CALLBACKTYPE_failsafe, 0, failsafe);
+	return set_callback(CALLBACKTYPE_syscall, 0, syscall);
+}
+
+static long do_callback_op(uint64_t cmd, uint64_t arg)
+{
+	switch (cmd) {
+	case CALLBACKOP_register: {
+		struct callback_register cb;
+		if (copy_from_guest(&cb, arg, sizeof(cb)))
+			return -VIREO_EFAULT;
+		return set_callback(cb.type, cb.flags, cb.address);
+	}
+	case CALLBACKOP_unregister: {
+		struct callback_unregister cb;
+		if (copy_from_guest(&cb, arg, sizeof(cb)))
+			return -VIREO_EFAULT;
+		return set_callback(cb.type, 0, 0);
+	}
+	default:
+		return -VIREO_ENOSYS;
+	}
+}
+
 long hypercall_dispatch(uint64_t nr, struct hypercall_args *a)
 {
 	switch (nr) {
@@ -230,6 +296,8 @@ long hypercall_dispatch(uint64_t nr, struct hypercall_args *a)
 	case __HYPERVISOR_update_va_mapping_otherdomain: return do_update_va_mapping_otherdomain(a);
 	case __HYPERVISOR_multicall:      return do_multicall(a);
 	case __HYPERVISOR_vm_assist:      return do_vm_assist(a->a[0], a->a[1]);
+	case __HYPERVISOR_set_callbacks:  return do_set_callbacks(a->a[0], a->a[1], a->a[2]);
+	case __HYPERVISOR_callback_op:    return do_callback_op(a->a[0], a->a[1]);
 	case __HYPERVISOR_memory_op:      return do_memory_op(a->a[0], a->a[1]);
 	case __HYPERVISOR_vcpu_op:        return do_vcpu_op(a->a[0], a->a[1]);
 	case __HYPERVISOR_set_trap_table: return do_set_trap_table(a->a[0]);

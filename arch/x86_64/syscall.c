@@ -15,6 +15,7 @@
 #include <core/hypercall.h>
 #include <mm/ptwr.h>
 #include <public/arch-x86_64.h>
+#include <public/callback.h>
 #include <public/xen.h>
 #include <vireo/errno.h>
 #include <vireo/printk.h>
@@ -63,6 +64,30 @@ static bool canonical(uint64_t va)
 }
 
 /*
+ * Guest kernel and guest user mode (Xen's x86-64 PV): both run in ring 3;
+ * the hypervisor tells them apart and switches the page-table root (the
+ * kernel's, or the one from MMUEXT_NEW_USER_BASEPTR) and the GS base (the
+ * kernel's, or SEGBASE_GS_USER's). In the hypervisor the guest's live GS
+ * base waits in KERNEL_GS_BASE (swapgs), so that is the one swapped.
+ */
+static void toggle_guest_mode(struct domain *d)
+{
+	struct domain_arch *a = &d->arch;
+	if (a->user_mode) {
+		a->gs_user_base = rdmsr(MSR_KERNEL_GS_BASE);
+		wrmsr(MSR_KERNEL_GS_BASE, a->gs_kernel_base);
+		machine_guest_load_root((maddr_t)d->mm.root << PAGE_SHIFT);
+	} else {
+		a->gs_kernel_base = rdmsr(MSR_KERNEL_GS_BASE);
+		wrmsr(MSR_KERNEL_GS_BASE, a->gs_user_base);
+		machine_guest_load_root((maddr_t)d->mm.user_root << PAGE_SHIFT);
+	}
+	d->mm.clock++;                      /* a root load drops every guest mapping */
+	a->user_mode = !a->user_mode;
+	a->mode_switches++;
+}
+
+/*
  * The iret hypercall (Xen's x86-64 PV): the guest's RSP points at a struct
  * iret_context. Everything in it is the guest's to choose, so it is checked
  * before the frame is touched: only the flat guest selectors (forced to RPL
@@ -84,6 +109,17 @@ static void do_iret(struct cpu_regs *regs)
 	    !canonical(ic.rip) || !canonical(ic.rsp)) {
 		guest_fault(13, regs->rip, 0, 0);
 		return;
+	}
+	/* RPL 3 in the frame's CS: back to guest user mode (a kernel frame has RPL 0). */
+	struct domain *d = current_domain;
+	if ((ic.cs & 3) == 3) {
+		if (d->mm.user_root == INVALID_MFN) {
+			printk("domain %u: iret to user mode with no user page tables\n", d->domid);
+			guest_fault(13, regs->rip, 0, 0);
+			return;
+		}
+		if (!d->arch.user_mode)
+			toggle_guest_mode(d);
 	}
 	regs->rip = ic.rip;
 	regs->cs = cs;
@@ -115,10 +151,20 @@ static long do_set_segment_base(uint64_t which, uint64_t base)
 		wrmsr(MSR_KERNEL_GS_BASE, base);
 		return 0;
 	case SEGBASE_GS_USER:
-		domain_arch_state()->gs_user_base = base;  /* for guest user mode, not yet run */
+		domain_arch_state()->gs_user_base = base;  /* live from the next switch to user mode */
+		return 0;
+	case SEGBASE_GS_USER_SEL:
+		/*
+		 * Load user GS with a selector: guests have no descriptor tables
+		 * of their own yet (set_gdt), so only the null selector and the
+		 * flat data selectors exist, and each gives base 0.
+		 */
+		if ((base & 0xFFFF & ~3ull) != 0 && ((base & 0xFFFF) | 3) != FLAT_RING3_SS64)
+			return -VIREO_EINVAL;
+		domain_arch_state()->gs_user_base = 0;
 		return 0;
 	default:
-		return -VIREO_EINVAL;               /* SEGBASE_GS_USER_SEL: no user mode yet */
+		return -VIREO_EINVAL;
 	}
 }
 
@@ -155,8 +201,14 @@ long arch_hypercall(uint64_t nr, struct hypercall_args *a)
  * SYSCALL (0F 05), with RAX still the hypercall number: the guest re-issues
  * the call where it stopped, after any interrupt that was waiting.
  */
+static void guest_user_syscall(struct cpu_regs *regs);
+
 void syscall_dispatch(struct cpu_regs *regs)
 {
+	if (current_domain->arch.user_mode) {
+		guest_user_syscall(regs);
+		return;
+	}
 	if (regs->vector != 0x100) {
 		guest_fault(6, regs->rip, 0, 0);           /* 32-bit SYSCALL: as #UD */
 		return;
@@ -193,37 +245,76 @@ static bool vector_has_error_code(unsigned v)
  * virtual interrupt flag (!evtchn_upcall_mask). An interrupt-gate entry
  * (TI_GET_IF) masks events on entry.
  */
-static bool bounce_to_guest(struct cpu_regs *regs, unsigned vector, bool error, uint64_t error_code,
-			    uint64_t resume_rip)
+static bool bounce_frame(struct cpu_regs *regs, uint64_t handler, bool mask_events, bool error,
+			 uint64_t error_code, uint64_t resume_rip)
 {
-	const struct trap_info *ti = domain_trap(vector);
-	struct vcpu_info *vi;
-	uint64_t frame[8];
+	struct domain *d = current_domain;
+	struct vcpu_info *vi = domain_vcpu_info();
+	uint64_t frame[8], sp;
 	unsigned n = 0;
+	bool from_user = d->arch.user_mode;
 
-	if (!ti)
-		return false;
-	vi = domain_vcpu_info();
+	/* From guest user mode: to the kernel's page tables, frame on its stack_switch stack. */
+	if (from_user) {
+		if (!d->arch.kernel_sp)
+			return false;
+		toggle_guest_mode(d);
+		sp = d->arch.kernel_sp;
+	} else {
+		sp = regs->rsp;
+	}
 	frame[n++] = regs->rcx;
 	frame[n++] = regs->r11;
 	if (error)
 		frame[n++] = error_code;
 	frame[n++] = resume_rip;
-	frame[n++] = regs->cs | ((uint64_t)vi->evtchn_upcall_mask << 32);
+	/* CS with RPL 0 tells the guest it interrupted its kernel, RPL 3 its user space (Xen). */
+	frame[n++] = (from_user ? regs->cs : regs->cs & ~3ull) | ((uint64_t)vi->evtchn_upcall_mask << 32);
 	frame[n++] = (regs->rflags & ~RFLAGS_IF) | (vi->evtchn_upcall_mask ? 0 : RFLAGS_IF);
 	frame[n++] = regs->rsp;
 	frame[n++] = regs->ss;
-	uint64_t sp = ((regs->rsp & ~15ull) - n * 8) & ~15ull;
+	sp = ((sp & ~15ull) - n * 8) & ~15ull;
 	if (copy_to_guest(sp, frame, n * 8))
 		return false;                  /* no usable kernel stack: the caller crashes the domain */
-	if (TI_GET_IF(ti))
+	if (mask_events)
 		vi->evtchn_upcall_mask = 1;
-	regs->rip = ti->address;
+	regs->rip = handler;
 	regs->cs = FLAT_RING3_CS64;
 	regs->ss = FLAT_RING3_SS64;
 	regs->rsp = sp;
 	regs->rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM | RFLAGS_AC);
 	return true;
+}
+
+static bool bounce_to_guest(struct cpu_regs *regs, unsigned vector, bool error, uint64_t error_code,
+			    uint64_t resume_rip)
+{
+	const struct trap_info *ti = domain_trap(vector);
+	return ti && bounce_frame(regs, ti->address, TI_GET_IF(ti), error, error_code, resume_rip);
+}
+
+/*
+ * SYSCALL from guest user mode: the guest kernel's syscall callback, on
+ * its kernel stack, with the user's RCX (return RIP) and R11 (RFLAGS) at
+ * the bottom of the frame, as on Xen; it returns with the iret hypercall
+ * and VGCF_in_syscall. No callback: the domain is crashed, as Xen does.
+ */
+static void guest_user_syscall(struct cpu_regs *regs)
+{
+	struct domain *d = current_domain;
+	if (regs->vector != 0x100 || !d->arch.syscall_cb) {
+		printk("domain %u: %s from guest user mode with no callback for it\n", d->domid,
+		       regs->vector != 0x100 ? "32-bit SYSCALL" : "SYSCALL");
+		guest_fault(6, regs->rip, 0, 0);
+		return;
+	}
+	d->arch.user_syscalls++;
+	if (!bounce_frame(regs, d->arch.syscall_cb, d->arch.syscall_flags & CALLBACKF_mask_events,
+			  false, 0, regs->rip)) {
+		guest_fault(6, regs->rip, 0, 0);
+		return;
+	}
+	regs->rflags &= ~(1ull << 10);             /* DF */
 }
 
 /*
@@ -237,7 +328,8 @@ static bool guest_int_n(struct cpu_regs *regs)
 	if (copy_from_guest(insn, regs->rip, 2) || insn[0] != 0xCD)
 		return false;
 	const struct trap_info *ti = domain_trap(insn[1]);
-	if (!ti || TI_GET_DPL(ti) == 0)       /* guest kernel mode counts as DPL 1-3 */
+	/* Guest kernel mode counts as ring 1 (Xen's permit_softint), user mode as ring 3. */
+	if (!ti || TI_GET_DPL(ti) < (current_domain->arch.user_mode ? 3 : 1))
 		return false;
 	return bounce_to_guest(regs, insn[1], false, 0, regs->rip + 2);
 }
@@ -294,6 +386,8 @@ static bool guest_forced_cpuid(struct cpu_regs *regs)
 static bool guest_wrmsr(struct cpu_regs *regs)
 {
 	uint8_t insn[2];
+	if (current_domain->arch.user_mode)
+		return false;                      /* privileged: the guest kernel's only */
 	if (copy_from_guest(insn, regs->rip, 2) || insn[0] != 0x0f || insn[1] != 0x30 ||
 	    (uint32_t)regs->rcx != HYPERCALL_PAGE_MSR)
 		return false;
@@ -316,7 +410,8 @@ static bool guest_ptwr(struct cpu_regs *regs)
 	unsigned n = sizeof(insn), advance;
 	struct domain *d = current_domain;
 
-	if ((regs->error_code & 0x1F) != 0x7 || !(d->mm.vm_assist & (1u << VMASST_TYPE_writable_pagetables)))
+	if ((regs->error_code & 0x1F) != 0x7 || d->arch.user_mode ||
+	    !(d->mm.vm_assist & (1u << VMASST_TYPE_writable_pagetables)))
 		return false;
 	uint64_t to_page_end = PAGE_SIZE - (regs->rip & (PAGE_SIZE - 1));
 	if (copy_from_guest(insn, regs->rip, n) != 0) {

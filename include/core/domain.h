@@ -42,8 +42,14 @@ struct dom_layout {
  */
 /* x86 PV vCPU state the hypervisor keeps (one vCPU per domain today). */
 struct domain_arch {
+	bool user_mode;              /* guest user mode (user root, user GS), else guest kernel */
 	uint64_t kernel_sp;          /* stack_switch: the kernel stack for user -> kernel */
-	uint64_t gs_user_base;       /* set_segment_base(SEGBASE_GS_USER) */
+	uint64_t gs_user_base;       /* set_segment_base(SEGBASE_GS_USER), live in user mode */
+	uint64_t gs_kernel_base;     /* the kernel's GS base while in user mode */
+	uint64_t event_cb, failsafe_cb, syscall_cb;   /* set_callbacks / callback_op */
+	uint16_t event_flags, failsafe_flags, syscall_flags;   /* CALLBACKF_* */
+	uint64_t user_syscalls;      /* guest-user SYSCALLs bounced to the kernel */
+	uint64_t mode_switches;
 };
 
 enum domain_state { DOMAIN_EMPTY, DOMAIN_READY, DOMAIN_RUNNING, DOMAIN_SHUTDOWN, DOMAIN_CRASHED };
