@@ -169,6 +169,15 @@ static long do_memory_op(uint64_t cmd, uint64_t arg)
 			return current_domain->privileged ? -VIREO_ESRCH : -VIREO_EPERM;
 		return (long)current_domain->nr_pages;
 	}
+	case XENMEM_machphys_mapping: {
+		/* The read-only M2P every guest sees (the image maps it; see arch/x86_64/paging.c). */
+		struct xen_machphys_mapping mm = {
+			.v_start = MACH2PHYS_VIRT_START,
+			.v_end = MACH2PHYS_VIRT_START + ((frame_table_frames * 8 + PAGE_SIZE - 1) & PAGE_MASK),
+			.max_mfn = frame_table_frames - 1,
+		};
+		return copy_to_guest(arg, &mm, sizeof(mm));
+	}
 	case XENMEM_memory_map: {
 		/* The domain's pseudo-physical map: one RAM range, pfn 0 .. nr_pages. */
 		struct xen_memory_map map;

@@ -46,6 +46,7 @@
  * executor performs before the guest runs again or guest memory is written:
  * one flush per batch, and none when the guest flushed in between.
  */
+#include <mm/frame_alloc.h>
 #include <mm/frame_table.h>
 #include <mm/heap.h>
 #include <public/xen.h>
@@ -59,13 +60,30 @@ uint32_t frame_count_limit = 0x7FFFFFFFu;
 
 #define M2P_INVALID (~0ull)
 
+/*
+ * The M2P comes straight from the frame allocator, page aligned and
+ * contiguous, because the image maps exactly its frames read-only into
+ * every guest (XENMEM_machphys_mapping): nothing else may share them.
+ */
+static uint64_t *m2p_alloc(mfn_t nr, unsigned *order_out)
+{
+	unsigned order = 0;
+	while ((PAGE_SIZE << order) < nr * sizeof(uint64_t))
+		order++;
+	mfn_t m = frame_alloc(order);
+	*order_out = order;
+	return m == INVALID_MFN ? NULL : mfn_to_virt(m);
+}
+
 int frame_table_init(mfn_t nr)
 {
+	unsigned m2p_order;
 	struct page_info *ft = xmalloc(nr * sizeof(*ft));
-	uint64_t *m2p = xmalloc(nr * sizeof(*m2p));
+	uint64_t *m2p = m2p_alloc(nr, &m2p_order);
 	if (!ft || !m2p) {
 		xfree(ft);
-		xfree(m2p);
+		if (m2p)
+			frame_free(virt_to_mfn(m2p), m2p_order);
 		return -VIREO_ENOMEM;
 	}
 	for (mfn_t i = 0; i < nr; i++) {

@@ -12,6 +12,7 @@
 #include <arch/cpu.h>
 #include <arch/layout.h>
 #include <arch/paging.h>
+#include <mm/frame_alloc.h>
 #include <vireo/machine.h>
 #include <vireo/printk.h>
 
@@ -152,4 +153,37 @@ void *maddr_to_virt(maddr_t maddr, size_t len)
 	if (maddr >= directmap_limit || len > directmap_limit - maddr)
 		return NULL;
 	return (void *)(DIRECTMAP_BASE + maddr);
+}
+
+/*
+ * The M2P, read-only to guests at M2P_VIRT_START (Xen's RO_MPT_VIRT_START,
+ * L4 slot 256, copied into every guest L4): nr entries from m2p, 4 KiB
+ * pages, user-readable, never writable, not executable. Its tables come
+ * from the frame allocator (the pool is for the boot mappings).
+ */
+static uint64_t *m2p_next(uint64_t *table, unsigned i)
+{
+	if (!(table[i] & PTE_P)) {
+		mfn_t m = frame_alloc(0);
+		if (m == INVALID_MFN)
+			panic("paging: no frame for the M2P mapping's tables");
+		__builtin_memset(mfn_to_virt(m), 0, PAGE_SIZE);
+		table[i] = ((uint64_t)m << PAGE_SHIFT) | PTE_P | PTE_U;
+	}
+	return mfn_to_virt((table[i] & PTE_ADDR) >> PAGE_SHIFT);
+}
+
+void paging_map_m2p(const uint64_t *m2p, uint64_t nr)
+{
+	uint64_t bytes = (nr * sizeof(uint64_t) + PAGE_SIZE - 1) & PAGE_MASK;
+	if (bytes > M2P_VIRT_END - M2P_VIRT_START)
+		panic("paging: the M2P of %llu frames does not fit its window", (unsigned long long)nr);
+	for (uint64_t off = 0; off < bytes; off += PAGE_SIZE) {
+		uint64_t va = M2P_VIRT_START + off;
+		uint64_t *l3 = m2p_next(root, idx(va, 3));
+		uint64_t *l2 = m2p_next(l3, idx(va, 2));
+		uint64_t *l1 = m2p_next(l2, idx(va, 1));
+		l1[idx(va, 0)] = (virt_to_mfn((const uint8_t *)m2p + off) << PAGE_SHIFT) | PTE_P | PTE_U | pte_nx;
+	}
+	write_cr3(read_cr3());
 }

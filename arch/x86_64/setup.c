@@ -121,6 +121,7 @@ static void memory_init(void)
 	if (rc)
 		panic("memory: no room for the frame table of %llu frames (%d)",
 		      (unsigned long long)machine.nr_frames, rc);
+	paging_map_m2p(machine_to_phys, frame_table_frames);
 	for (unsigned i = 0; i < bootinfo.nr_mmap; i++) {
 		const struct boot_mmap_entry *e = &bootinfo.mmap[i];
 		if (e->type != E820_RAM && e->addr + e->len > e->addr)

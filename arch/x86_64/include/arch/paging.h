@@ -24,6 +24,9 @@ uint64_t paging_directmap_limit(void);
 /* Machine address of the current top-level table (for APs). */
 uint64_t paging_root_maddr(void);
 
+/* Map the M2P (nr entries at m2p, page aligned) read-only for guests at M2P_VIRT_START. */
+void paging_map_m2p(const uint64_t *m2p, uint64_t nr);
+
 /* Physical address of something in the image (text, data or bss). */
 static inline uint64_t image_virt_to_maddr(const void *p)
 {
