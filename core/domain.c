@@ -204,6 +204,9 @@ static int domain_alloc_memory(struct domain *d, uint64_t nr_pages)
 	if (d->shared_info_mfn == INVALID_MFN)
 		return -VIREO_ENOMEM;
 	mm_assign(&d->mm, d->shared_info_mfn, ~0ull);     /* no pfn: Xen's M2P says invalid too */
+	/* The hypervisor writes it (event mask, CR2): writable for good, never a page table. */
+	if (mm_hold_writable(&d->mm, d->shared_info_mfn) != 0)
+		return -VIREO_ENOMEM;
 	struct shared_info *sh = mfn_to_virt(d->shared_info_mfn);
 	__builtin_memset(sh, 0, PAGE_SIZE);
 	sh->vcpu_info[0].evtchn_upcall_mask = 1;      /* events masked until the guest says */
@@ -229,7 +232,8 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 	}
 	if (!frame_table)
 		panic("domain_build before frame_table_init");
-	*d = (struct domain){ .domid = domid, .privileged = privileged, .shared_info_mfn = INVALID_MFN };
+	*d = (struct domain){ .domid = domid, .privileged = privileged, .shared_info_mfn = INVALID_MFN,
+			      .shutdown_code = -1, .vcpu_info_mfn = INVALID_MFN };
 	mm_domain_init(&d->mm, domid, privileged);
 	for (size_t i = 0; name && name[i] && i < sizeof(d->name) - 1; i++)
 		d->name[i] = name[i];
@@ -294,6 +298,16 @@ static void console_flush(struct domain *d)
 	d->con_len = 0;
 }
 
+/* At the end: the last line, and what the rate limit dropped since it last said so. */
+static void console_final(struct domain *d)
+{
+	console_flush(d);
+	if (d->con_dropped)
+		printk("(d%u) [%llu bytes of console output dropped]\n", d->domid,
+		       (unsigned long long)d->con_dropped);
+	d->con_dropped = 0;
+}
+
 void domain_console_put(struct domain *d, char c)
 {
 	if (c == '\n') {
@@ -337,8 +351,10 @@ static NORETURN void cpu_run_next(void)
 	}
 	spin_unlock(&domains_lock);
 	cpu_current[cpu_id()] = next;
-	if (next)
+	if (next) {
+		next->start_ns = machine_now_ns();
 		machine_enter_guest(&next->entry);
+	}
 	if (!active) {
 		printk("vireo: every domain has ended%s; stopping\n", crashed ? " (one crashed)" : "");
 		machine_halt(crashed ? 1 : 0);
@@ -379,7 +395,9 @@ static void report_mm(const struct domain *d)
 
 NORETURN void domain_shutdown(struct domain *d, unsigned reason)
 {
-	console_flush(d);
+	if (d->shutdown_code >= 0)
+		reason = (unsigned)d->shutdown_code;   /* latched by SCHEDOP_shutdown_code, as Xen */
+	console_final(d);
 	report_mm(d);
 	printk("domain %u: shut down (%s)\n", d->domid,
 	       reason <= SHUTDOWN_MAX ? shutdown_names[reason] : "unknown reason");
@@ -398,7 +416,9 @@ void guest_fault(unsigned vector, uint64_t rip, uint64_t error_code, uint64_t cr
 	       (unsigned long long)rip, (unsigned long long)error_code, (unsigned long long)cr2);
 	if (!d)
 		panic("guest fault with no current domain");
-	console_flush(d);
+	if (d->shutdown_code >= 0 && d->shutdown_code != SHUTDOWN_crash)
+		domain_shutdown(d, SHUTDOWN_crash);      /* which takes the latched code */
+	console_final(d);
 	report_mm(d);
 	spin_lock(&domains_lock);
 	d->state = DOMAIN_CRASHED;
@@ -419,6 +439,9 @@ struct domain_arch *domain_arch_state(void)
 
 struct vcpu_info *domain_vcpu_info(void)
 {
-	struct shared_info *sh = mfn_to_virt(current_domain->shared_info_mfn);
+	struct domain *d = current_domain;
+	if (d->vcpu_info_mfn != INVALID_MFN)
+		return (struct vcpu_info *)((uint8_t *)mfn_to_virt(d->vcpu_info_mfn) + d->vcpu_info_offset);
+	struct shared_info *sh = mfn_to_virt(d->shared_info_mfn);
 	return &sh->vcpu_info[0];
 }

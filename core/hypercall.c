@@ -11,6 +11,7 @@
 #include <public/callback.h>
 #include <public/features.h>
 #include <public/memory.h>
+#include <public/physdev.h>
 #include <public/sched.h>
 #include <public/vcpu.h>
 #include <public/version.h>
@@ -30,14 +31,21 @@
 
 static uint64_t console_allowance(struct domain *d, uint64_t want)
 {
+	const uint64_t ns_per_byte = 1000000000u / CONSOLE_RATE;
 	uint64_t now = machine_now_ns();
-	if (d->con_refill_ns == 0)
+	if (d->con_refill_ns == 0) {
 		d->con_tokens = CONSOLE_BURST;
-	else
-		d->con_tokens += (now - d->con_refill_ns) / (1000000000u / CONSOLE_RATE);
-	if (d->con_tokens > CONSOLE_BURST)
+		d->con_refill_ns = now;
+	} else {
+		/* Whole bytes earned since the last refill; the remainder carries over. */
+		uint64_t earned = (now - d->con_refill_ns) / ns_per_byte;
+		d->con_tokens += earned;
+		d->con_refill_ns += earned * ns_per_byte;
+	}
+	if (d->con_tokens >= CONSOLE_BURST) {
 		d->con_tokens = CONSOLE_BURST;
-	d->con_refill_ns = now;
+		d->con_refill_ns = now;
+	}
 	uint64_t ok = want < d->con_tokens ? want : d->con_tokens;
 	d->con_tokens -= ok;
 	return ok;
@@ -116,6 +124,13 @@ static long do_sched_op(uint64_t cmd, uint64_t arg)
 	switch (cmd) {
 	case SCHEDOP_yield:
 		return 0;                             /* one domain per CPU today */
+	case SCHEDOP_shutdown_code:
+		if (copy_from_guest(&s, arg, sizeof(s)))
+			return -VIREO_EFAULT;
+		if (s.reason > SHUTDOWN_MAX)
+			return -VIREO_EINVAL;
+		current_domain->shutdown_code = (int)s.reason;
+		return 0;
 	case SCHEDOP_shutdown:
 		if (copy_from_guest(&s, arg, sizeof(s)))
 			return -VIREO_EFAULT;
@@ -196,14 +211,100 @@ static long do_memory_op(uint64_t cmd, uint64_t arg)
 	}
 }
 
-/* vcpu_op: one vCPU per domain today. */
-static long do_vcpu_op(uint64_t cmd, uint64_t vcpu)
+/*
+ * The vCPU's runstate: it has been running since the domain started (one
+ * vCPU per domain, never descheduled yet), so all its time is "running".
+ */
+static struct vcpu_runstate_info runstate_now(const struct domain *d)
 {
+	uint64_t now = machine_now_ns();
+	struct vcpu_runstate_info r = { .state = RUNSTATE_running, .state_entry_time = d->start_ns };
+	r.time[RUNSTATE_running] = now - d->start_ns;
+	return r;
+}
+
+/* Refresh the registered runstate area, if any (a context-switch point: yield, queries). */
+static void runstate_update(struct domain *d)
+{
+	if (d->runstate_area) {
+		struct vcpu_runstate_info r = runstate_now(d);
+		(void)copy_to_guest(d->runstate_area, &r, sizeof(r));
+	}
+}
+
+/*
+ * VCPUOP_register_vcpu_info: the vCPU's vcpu_info moves to a page of the
+ * guest's own (Linux does this for every vCPU). The frame must be the
+ * domain's and may be writable (a writable reference is held for good),
+ * the structure must fit in it; once only, as on Xen.
+ */
+static long register_vcpu_info(struct domain *d, uint64_t arg)
+{
+	struct vcpu_register_vcpu_info info;
+	if (copy_from_guest(&info, arg, sizeof(info)))
+		return -VIREO_EFAULT;
+	if (d->vcpu_info_mfn != INVALID_MFN)
+		return -VIREO_EINVAL;
+	if (info.offset > PAGE_SIZE - sizeof(struct vcpu_info) || (info.offset & 7))
+		return -VIREO_EINVAL;
+	spin_lock(&d->mm.lock);
+	long rc = mm_hold_writable(&d->mm, info.mfn);
+	mm_sync(&d->mm);
+	spin_unlock(&d->mm.lock);
+	if (rc)
+		return rc;
+	struct vcpu_info *old = domain_vcpu_info();
+	struct vcpu_info *fresh = (struct vcpu_info *)((uint8_t *)mfn_to_virt(info.mfn) + info.offset);
+	*fresh = *old;
+	d->vcpu_info_mfn = info.mfn;
+	d->vcpu_info_offset = info.offset;
+	return 0;
+}
+
+/* vcpu_op: one vCPU per domain today. */
+static long do_vcpu_op(uint64_t cmd, uint64_t vcpu, uint64_t arg)
+{
+	struct domain *d = current_domain;
 	if (vcpu != 0)
 		return -VIREO_ENOENT;
 	switch (cmd) {
 	case VCPUOP_is_up:
 		return 1;
+	case VCPUOP_get_runstate_info: {
+		struct vcpu_runstate_info r = runstate_now(d);
+		runstate_update(d);
+		return copy_to_guest(arg, &r, sizeof(r));
+	}
+	case VCPUOP_register_runstate_memory_area: {
+		struct vcpu_register_runstate_memory_area area;
+		if (copy_from_guest(&area, arg, sizeof(area)))
+			return -VIREO_EFAULT;
+		if (area.addr && !domain_range_is_guest(area.addr, area.addr + sizeof(struct vcpu_runstate_info)))
+			return -VIREO_EFAULT;
+		d->runstate_area = area.addr;
+		runstate_update(d);
+		return 0;
+	}
+	case VCPUOP_register_vcpu_info:
+		return register_vcpu_info(d, arg);
+	default:
+		return -VIREO_ENOSYS;
+	}
+}
+
+/* physdev_op: set_iopl is kept (virtual IOPL); port I/O itself is still refused. */
+static long do_physdev_op(uint64_t cmd, uint64_t arg)
+{
+	switch (cmd) {
+	case PHYSDEVOP_set_iopl: {
+		struct physdev_set_iopl s;
+		if (copy_from_guest(&s, arg, sizeof(s)))
+			return -VIREO_EFAULT;
+		if (s.iopl > 3)
+			return -VIREO_EINVAL;
+		current_domain->arch.iopl = s.iopl;
+		return 0;
+	}
 	default:
 		return -VIREO_ENOSYS;
 	}
@@ -308,7 +409,8 @@ long hypercall_dispatch(uint64_t nr, struct hypercall_args *a)
 	case __HYPERVISOR_set_callbacks:  return do_set_callbacks(a->a[0], a->a[1], a->a[2]);
 	case __HYPERVISOR_callback_op:    return do_callback_op(a->a[0], a->a[1]);
 	case __HYPERVISOR_memory_op:      return do_memory_op(a->a[0], a->a[1]);
-	case __HYPERVISOR_vcpu_op:        return do_vcpu_op(a->a[0], a->a[1]);
+	case __HYPERVISOR_vcpu_op:        return do_vcpu_op(a->a[0], a->a[1], a->a[2]);
+	case __HYPERVISOR_physdev_op:     return do_physdev_op(a->a[0], a->a[1]);
 	case __HYPERVISOR_set_trap_table: return do_set_trap_table(a->a[0]);
 	case __HYPERVISOR_console_io:     return do_console_io(a->a[0], a->a[1], a->a[2]);
 	case __HYPERVISOR_xen_version:    return do_xen_version(a->a[0], a->a[1]);

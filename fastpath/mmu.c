@@ -84,13 +84,15 @@ static long batch_begin(struct batch *b, struct hypercall_args *a)
 	long rc = check_foreigndom(b->d, a->a[3]);
 	if (rc)
 		return rc;
-	if (b->count & MMU_UPDATE_PREEMPTED) {
+	bool continued = b->count & MMU_UPDATE_PREEMPTED;
+	if (continued) {
 		b->count &= ~(uint64_t)MMU_UPDATE_PREEMPTED;
 		if (b->pdone && copy_from_guest(&b->done, b->pdone, sizeof(b->done)))
 			return -VIREO_EFAULT;
 	}
 	spin_lock(&b->d->mm.lock);
-	b->d->mm.stats.batches++;
+	if (!continued)
+		b->d->mm.stats.batches++;        /* a continued batch is the same batch */
 	return 0;
 }
 
@@ -107,8 +109,8 @@ static long batch_end(struct batch *b, struct hypercall_args *a, uint64_t i, siz
 		mm->stats.refused++;
 	spin_unlock(&mm->lock);
 	b->done += (uint32_t)i;
-	if (b->pdone && copy_to_guest(b->pdone, &b->done, sizeof(b->done)) && !rc)
-		rc = -VIREO_EFAULT;
+	if (b->pdone)
+		(void)copy_to_guest(b->pdone, &b->done, sizeof(b->done));   /* unwritable: ignored, as Xen */
 	if (preempted && !rc) {
 		mm->stats.continuations++;
 		a->a[0] = b->list + i * entry_size;

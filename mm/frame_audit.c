@@ -35,6 +35,16 @@ int mm_audit(struct domain_mm *const *mms, unsigned n, char *why, unsigned why_l
 		cnt[m] = tcnt[m] = 0;
 
 	for (unsigned i = 0; i < n; i++) {
+		for (unsigned h = 0; h < MM_HELD_MAX; h++) {
+			mfn_t m = mms[i]->held[h];
+			if (m == INVALID_MFN)
+				continue;
+			if (!mm_owns(mms[i], m) || frame_table[m].type != PGT_writable)
+				FAIL("domain %u: held frame %llu is not writable of its own", mms[i]->owner - 1,
+				     (unsigned long long)m);
+			cnt[m]++;
+			tcnt[m]++;
+		}
 		const mfn_t roots[2] = { mms[i]->root, mms[i]->user_root };
 		for (unsigned r = 0; r < 2; r++) {
 			if (roots[r] == INVALID_MFN)
@@ -74,7 +84,7 @@ int mm_audit(struct domain_mm *const *mms, unsigned n, char *why, unsigned why_l
 			if (!(e & PTE_P))
 				continue;
 			mfn_t target = (e & PTE_ADDR) >> PAGE_SHIFT;
-			if (!(e & PTE_U) || (e & PTE_G) || (e & 0x7FF0000000000000ull))
+			if (!(e & PTE_U) || (e & PTE_G) || (level > 1 && (e & (PTE_PWT | PTE_PCD))))
 				FAIL("frame %llu (L%u) slot %u: entry 0x%llx has bad flags", (unsigned long long)m,
 				     level, s, (unsigned long long)e);
 			if (level == 1 && mm->privileged &&

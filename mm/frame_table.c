@@ -5,7 +5,8 @@
  *
  *  Entries of every level
  *   - not present: always allowed, holds nothing;
- *   - bits 52..62 (available to software, protection keys) refused;
+ *   - bits 52..62 are the guest's (Linux keeps software bits there; Vireo
+ *     does not enable protection keys, so the CPU ignores them), as Xen;
  *   - the U bit is forced on (the guest kernel runs in ring 3) and G is
  *     cleared (guest kernel and user tables are switched without a global
  *     flush), as Xen adjusts guest entries.
@@ -14,9 +15,11 @@
  *     privileged domain may map I/O frames (not RAM), which hold nothing;
  *   - a writable mapping takes a writable type reference: refused
  *     (-VIREO_EBUSY) while the frame is a page table or descriptor page;
- *   - cache attributes (PWT, PCD, PAT) only on I/O frames.
+ *   - cache attributes (PWT, PCD, PAT) are the guest's, as on Xen (Linux
+ *     uses them on RAM; an uncached alias of its own page harms only it).
  *  L2 and L3 entries
  *   - PS (superpages) refused: XENFEAT_superpages is not offered;
+ *   - no cache attributes on a table (-VIREO_EINVAL);
  *   - the target takes an L1 (L2) type reference; refused (-VIREO_EBUSY) if
  *     the frame has another type in use.
  *  L4 entries
@@ -109,6 +112,8 @@ void mm_domain_init(struct domain_mm *mm, unsigned domid, bool privileged)
 		.lock = SPINLOCK_INIT, .owner = (uint16_t)(domid + 1), .privileged = privileged,
 		.root = INVALID_MFN, .user_root = INVALID_MFN, .clock = 1,
 	};
+	for (unsigned i = 0; i < MM_HELD_MAX; i++)
+		mm->held[i] = INVALID_MFN;
 }
 
 void mm_assign(struct domain_mm *mm, mfn_t mfn, uint64_t pfn)
@@ -278,9 +283,7 @@ static void put_page_and_type(struct domain_mm *mm, mfn_t mfn)
 
 /* ---- entries ------------------------------------------------------------- */
 
-#define PTE_AVAIL_HIGH 0x7FF0000000000000ull   /* bits 52..62 */
 #define PTE_CACHE      (PTE_PWT | PTE_PCD)
-#define PTE_L1_PAT     PTE_PS                  /* bit 7 of an L1 entry is PAT */
 
 /* The entry as it is stored: U forced on, G cleared (a present entry). */
 static uint64_t adjust(uint64_t e)
@@ -296,12 +299,8 @@ static inline int get_l1e(struct domain_mm *mm, uint64_t e)
 
 	if (!(e & PTE_P))
 		return 0;
-	if (e & PTE_AVAIL_HIGH)
-		return -VIREO_EINVAL;
 	if (unlikely(!pg || pg->owner != mm->owner))
 		return is_io(mm, mfn) ? 0 : -VIREO_EPERM;   /* I/O frames hold nothing */
-	if (e & (PTE_CACHE | PTE_L1_PAT))
-		return -VIREO_EINVAL;
 	if (pg->count >= frame_count_limit)
 		return -VIREO_EOVERFLOW;
 	if (e & PTE_W) {
@@ -331,7 +330,7 @@ static int get_entry(struct domain_mm *mm, unsigned level, uint64_t e)
 		return get_l1e(mm, e);
 	if (!(e & PTE_P))
 		return 0;
-	if (e & (PTE_AVAIL_HIGH | PTE_PS | PTE_CACHE))
+	if (e & (PTE_PS | PTE_CACHE))
 		return -VIREO_EINVAL;      /* no superpages; no cache attributes on tables */
 	return get_page_and_type(mm, (e & PTE_ADDR) >> PAGE_SHIFT, PGT_l1 + level - 2);
 }
@@ -381,11 +380,7 @@ static void release_table(struct domain_mm *mm, mfn_t mfn, unsigned level)
 /* Flags an entry may carry, for an update that keeps its frame (the fast path). */
 static bool flags_ok(const struct domain_mm *mm, unsigned level, uint64_t val)
 {
-	if (val & PTE_AVAIL_HIGH)
-		return false;
-	if (level > 1)
-		return !(val & (PTE_PS | PTE_CACHE));
-	return !(val & (PTE_CACHE | PTE_L1_PAT)) || is_io(mm, (val & PTE_ADDR) >> PAGE_SHIFT);
+	return level == 1 || !(val & (PTE_PS | PTE_CACHE));
 }
 
 /* mod_entry for an L1: the hot path of every batch, with nothing recursive in it. */
@@ -550,6 +545,19 @@ int mm_get_writable(struct domain_mm *mm, mfn_t mfn)
 void mm_put_writable(struct domain_mm *mm, mfn_t mfn)
 {
 	put_page_and_type(mm, mfn);
+}
+
+int mm_hold_writable(struct domain_mm *mm, mfn_t mfn)
+{
+	for (unsigned i = 0; i < MM_HELD_MAX; i++) {
+		if (mm->held[i] != INVALID_MFN)
+			continue;
+		int rc = get_page_and_type(mm, mfn, PGT_writable);
+		if (rc == 0)
+			mm->held[i] = mfn;
+		return rc;
+	}
+	return -VIREO_ENOSPC;
 }
 
 int mm_clear_page(struct domain_mm *mm, mfn_t mfn)

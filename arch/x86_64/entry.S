@@ -47,6 +47,9 @@
 /* Vectors for which the CPU pushes an error code. */
 #define HAS_ERR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
 
+/* NMI, #DB and #MC can interrupt ring 0 before its swapgs: their GS is checked, not assumed. */
+#define PARANOID(v) ((v) == 1 || (v) == 2 || (v) == 18)
+
 	.macro stub v
 	.pushsection .rodata.trap_stubs, "a"
 	.quad trap_stub_\v                     /* trap_stubs[v] */
@@ -57,7 +60,11 @@ trap_stub_\v:
 	pushq $0
 	.endif
 	pushq $\v
+	.if PARANOID(\v)
+	jmp paranoid_common
+	.else
 	jmp trap_common
+	.endif
 	.endm
 
 	.pushsection .rodata.trap_stubs, "a"
@@ -90,6 +97,7 @@ trap_common:
 	mov %rsp, %rbp
 	call trap_dispatch
 	add $16, %rsp
+	/* falls through into trap_return: keep them together */
 
 /*
  * Return to the context whose struct cpu_regs is at %rsp: the hypervisor
@@ -103,6 +111,44 @@ trap_return:
 	jz 1f
 	swapgs
 1:	iretq
+
+/*
+ * The paranoid entry of NMI, #DB and #MC (IST stacks, no error code of
+ * their own): whether GS holds this CPU's struct percpu is decided by
+ * reading GS_BASE and comparing it with the percpu pointer smp.c keeps in
+ * the top word of the IST stack, not by the interrupted CS (ring 0 right
+ * after SYSCALL still has the guest's). The error-code slot remembers
+ * whether to swap back.
+ */
+paranoid_common:
+	cld
+	push %rax
+	push %rcx
+	push %rdx
+	mov $0xC0000101, %ecx            /* MSR_GS_BASE */
+	rdmsr
+	shl $32, %rdx
+	or %rdx, %rax
+	cmp 88(%rsp), %rax               /* IST top word: rdx rcx rax vector error + 5-word frame + pad */
+	je 1f
+	swapgs
+	movq $1, 32(%rsp)
+1:	pop %rdx
+	pop %rcx
+	pop %rax
+	push_gprs
+	mov %rsp, %rdi
+	pushq 17*8(%rsp)                 /* rip */
+	pushq %rbp
+	mov %rsp, %rbp
+	call trap_dispatch
+	add $16, %rsp
+	pop_gprs
+	cmpq $0, 8(%rsp)                 /* swapped on entry? */
+	je 2f
+	swapgs
+2:	add $16, %rsp                    /* vector, error code */
+	iretq
 
 /*
  * SYSCALL from a guest: a hypercall when the guest kernel makes it. The CPU

@@ -27,7 +27,7 @@ static uint8_t cpu_stacks[MAX_CPUS][CPU_STACK_SIZE] ALIGNED(4096);
 /* The boot CPU's GDT: it is loaded before there is a frame allocator. */
 static uint64_t boot_cpu_gdt[GDT_PAGES * 512] ALIGNED(4096);
 extern uint8_t boot_stack[];
-static uint8_t ist_stacks[MAX_CPUS][3][IST_STACK_SIZE] ALIGNED(4096);
+static uint8_t ist_stacks[MAX_CPUS][4][IST_STACK_SIZE] ALIGNED(4096);
 
 extern char trampoline_start[], trampoline_end[], tr_cr3[], tr_stack[], tr_percpu[];
 extern char tr_gdt[], tr_gdt_desc_base[], tr_jmp32[], tr_jmp64[], tr_start32_sym[], tr_start64_sym[];
@@ -42,8 +42,17 @@ void cpu_init_tables(struct percpu *pc)
 	pc->self = pc;
 	pc->stack_top = c == 0 ? (uint64_t)&boot_stack[BOOT_STACK_SIZE]
 			       : (uint64_t)&cpu_stacks[c][CPU_STACK_SIZE];
-	for (int i = 0; i < 3; i++)
-		pc->tss.ist[i] = (uint64_t)&ist_stacks[c][i][IST_STACK_SIZE];
+	/*
+	 * IST stacks (NMI, #DF, #MC, #DB). The top word of each holds this
+	 * CPU's struct percpu: the paranoid entry (entry.S) compares the GS
+	 * base with it, because those four can arrive in ring 0 with the
+	 * guest's GS base still loaded (right after SYSCALL, before swapgs).
+	 */
+	for (int i = 0; i < 4; i++) {
+		uint64_t *top = (uint64_t *)&ist_stacks[c][i][IST_STACK_SIZE];
+		top[-1] = (uint64_t)pc;
+		pc->tss.ist[i] = (uint64_t)&top[-2];
+	}
 	pc->tss.rsp[0] = pc->stack_top;               /* ring 3 -> 0 lands here */
 	pc->tss.iomap_base = sizeof(pc->tss);         /* no I/O bitmap */
 

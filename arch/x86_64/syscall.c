@@ -185,9 +185,72 @@ static long do_fpu_taskswitch(uint64_t set)
 	return 0;
 }
 
+/*
+ * Debug registers (set_debugreg / get_debugreg): live on this CPU while the
+ * domain runs (one domain per CPU). Breakpoint addresses must be the
+ * guest's; DR7 may not set GD (the guest could not reach its own handler)
+ * or I/O breakpoints, nor its reserved bits. A breakpoint a hypervisor
+ * access trips is ignored there (traps.c).
+ */
+#define DR7_RESERVED_ZERO 0xFFFFFFFF0000F800ull   /* 63:32, GD (13), 15:14, 12:11 */
+#define DR6_DEFAULT       0xFFFF0FF0ull
+
+static void load_dr(unsigned reg, uint64_t v)
+{
+	switch (reg) {
+	case 0: __asm__ volatile("mov %0, %%dr0" :: "r"(v)); break;
+	case 1: __asm__ volatile("mov %0, %%dr1" :: "r"(v)); break;
+	case 2: __asm__ volatile("mov %0, %%dr2" :: "r"(v)); break;
+	case 3: __asm__ volatile("mov %0, %%dr3" :: "r"(v)); break;
+	case 6: __asm__ volatile("mov %0, %%dr6" :: "r"(v)); break;
+	case 7: __asm__ volatile("mov %0, %%dr7" :: "r"(v)); break;
+	}
+}
+
+static long do_set_debugreg(uint64_t reg, uint64_t v)
+{
+	struct domain_arch *a = domain_arch_state();
+	switch (reg) {
+	case 0: case 1: case 2: case 3:
+		if (!canonical(v) || !domain_range_is_guest(v, v + 8))
+			return -VIREO_EPERM;
+		break;
+	case 6:
+		v = (v & 0xE00F) | DR6_DEFAULT;       /* B0-3, BD, BS, BT; the rest reads as set */
+		break;
+	case 7:
+		if (v & DR7_RESERVED_ZERO)
+			return -VIREO_EINVAL;
+		for (unsigned i = 0; i < 4; i++)
+			if ((v & (3ull << (2 * i))) && ((v >> (16 + 4 * i)) & 3) == 2)
+				return -VIREO_EPERM;  /* an I/O breakpoint */
+		v |= 1ull << 10;                      /* reads as one */
+		break;
+	default:
+		return -VIREO_EINVAL;
+	}
+	a->dr[reg] = v;
+	load_dr((unsigned)reg, v);
+	return 0;
+}
+
+static long do_get_debugreg(uint64_t reg)
+{
+	const struct domain_arch *a = domain_arch_state();
+	if (reg > 7 || reg == 4 || reg == 5)
+		return -VIREO_EINVAL;
+	if (reg == 6)
+		return (long)(a->dr[6] ? a->dr[6] : DR6_DEFAULT);
+	if (reg == 7)
+		return (long)(a->dr[7] ? a->dr[7] : 0x400);
+	return (long)a->dr[reg];
+}
+
 long arch_hypercall(uint64_t nr, struct hypercall_args *a)
 {
 	switch (nr) {
+	case __HYPERVISOR_set_debugreg:     return do_set_debugreg(a->a[0], a->a[1]);
+	case __HYPERVISOR_get_debugreg:     return do_get_debugreg(a->a[0]);
 	case __HYPERVISOR_set_segment_base: return do_set_segment_base(a->a[0], a->a[1]);
 	case __HYPERVISOR_stack_switch:     return do_stack_switch(a->a[0], a->a[1]);
 	case __HYPERVISOR_fpu_taskswitch:   return do_fpu_taskswitch(a->a[0]);
@@ -379,21 +442,59 @@ static bool guest_forced_cpuid(struct cpu_regs *regs)
 }
 
 /*
- * WRMSR from a guest faults (#GP); the one MSR it may write is Xen's
- * hypercall-page MSR: EDX:EAX = guest-physical address of a page of its own
- * (low 12 bits: page index, only 0). Anything else stays a #GP.
+ * RDMSR and WRMSR from the guest kernel fault (#GP) and are emulated for a
+ * small list, as Xen does for PV guests: the segment bases (FS, the
+ * kernel's GS, the user's GS, checked canonical on write), EFER and the TSC
+ * read-only, and Xen's hypercall-page MSR (EDX:EAX = guest-physical address
+ * of a page of its own; low 12 bits: page index, only 0). Anything else,
+ * and anything from guest user mode, stays the guest's #GP.
  */
-static bool guest_wrmsr(struct cpu_regs *regs)
+#define MSR_TSC 0x10
+
+static bool guest_msr(struct cpu_regs *regs)
 {
+	struct domain *d = current_domain;
 	uint8_t insn[2];
-	if (current_domain->arch.user_mode)
-		return false;                      /* privileged: the guest kernel's only */
-	if (copy_from_guest(insn, regs->rip, 2) || insn[0] != 0x0f || insn[1] != 0x30 ||
-	    (uint32_t)regs->rcx != HYPERCALL_PAGE_MSR)
+	if (d->arch.user_mode || copy_from_guest(insn, regs->rip, 2) || insn[0] != 0x0f ||
+	    (insn[1] != 0x30 && insn[1] != 0x32))
 		return false;
-	uint64_t gpa = ((regs->rdx & 0xFFFFFFFFull) << 32) | (regs->rax & 0xFFFFFFFFull);
-	if ((gpa & (PAGE_SIZE - 1)) != 0 || domain_fill_hypercall_page(gpa >> PAGE_SHIFT) != 0)
+	uint32_t msr = (uint32_t)regs->rcx;
+	if (insn[1] == 0x32) {                              /* RDMSR */
+		uint64_t v;
+		switch (msr) {
+		case MSR_FS_BASE:        v = rdmsr(MSR_FS_BASE); break;
+		case MSR_GS_BASE:        v = rdmsr(MSR_KERNEL_GS_BASE); break;   /* swapped in here */
+		case MSR_KERNEL_GS_BASE: v = d->arch.gs_user_base; break;
+		case MSR_EFER:           v = rdmsr(MSR_EFER); break;
+		case MSR_TSC:            v = machine_tsc(); break;
+		default:                 return false;
+		}
+		regs->rax = (uint32_t)v;
+		regs->rdx = v >> 32;
+		regs->rip += 2;
+		return true;
+	}
+	uint64_t v = ((regs->rdx & 0xFFFFFFFFull) << 32) | (regs->rax & 0xFFFFFFFFull);
+	switch (msr) {
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+	case MSR_KERNEL_GS_BASE:
+		if (!canonical(v))
+			return false;
+		if (msr == MSR_FS_BASE)
+			wrmsr(MSR_FS_BASE, v);
+		else if (msr == MSR_GS_BASE)
+			wrmsr(MSR_KERNEL_GS_BASE, v);
+		else
+			d->arch.gs_user_base = v;
+		break;
+	case HYPERCALL_PAGE_MSR:
+		if ((v & (PAGE_SIZE - 1)) != 0 || domain_fill_hypercall_page(v >> PAGE_SHIFT) != 0)
+			return false;
+		break;
+	default:
 		return false;
+	}
 	regs->rip += 2;
 	return true;
 }
@@ -425,7 +526,7 @@ static bool guest_ptwr(struct cpu_regs *regs)
 	if (ptwr_emulate(&d->mm, read_cr2(), insn, n, &r, &advance) != 0)
 		return false;
 	regs->rax = r.gpr[0]; regs->rcx = r.gpr[1]; regs->rdx = r.gpr[2]; regs->rbx = r.gpr[3];
-	regs->rbp = r.gpr[5]; regs->rsi = r.gpr[6]; regs->rdi = r.gpr[7];
+	regs->rsp = r.gpr[4]; regs->rbp = r.gpr[5]; regs->rsi = r.gpr[6]; regs->rdi = r.gpr[7];
 	regs->r8 = r.gpr[8]; regs->r9 = r.gpr[9]; regs->r10 = r.gpr[10]; regs->r11 = r.gpr[11];
 	regs->r12 = r.gpr[12]; regs->r13 = r.gpr[13]; regs->r14 = r.gpr[14]; regs->r15 = r.gpr[15];
 	regs->rflags = (regs->rflags & ~0x8D5ull) | (r.rflags & 0x8D5ull);
@@ -438,7 +539,7 @@ bool guest_exception(struct cpu_regs *regs)
 	unsigned v = (unsigned)regs->vector;
 	if (v == 6 && guest_forced_cpuid(regs))
 		return true;
-	if (v == 13 && guest_wrmsr(regs))
+	if (v == 13 && guest_msr(regs))
 		return true;
 	if (v == 13 && guest_int_n(regs))
 		return true;
@@ -446,6 +547,12 @@ bool guest_exception(struct cpu_regs *regs)
 		return false;                  /* NMI, #DF, #MC are the hypervisor's */
 	if (v == 14 && guest_ptwr(regs))
 		return true;
+	if (v == 1) {                          /* the guest reads DR6 with get_debugreg */
+		uint64_t dr6;
+		__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+		domain_arch_state()->dr[6] = dr6;
+		load_dr(6, DR6_DEFAULT);
+	}
 	if (v == 14)
 		domain_vcpu_info()->arch.cr2 = read_cr2();
 	return bounce_to_guest(regs, v, vector_has_error_code(v), regs->error_code, regs->rip);
@@ -515,6 +622,10 @@ void machine_enter_guest(const struct guest_entry *e)
 	__asm__ volatile("mov %0, %%cr0" :: "r"(read_cr0() & ~(1ull << 3)));
 	__asm__ volatile("fninit");
 	wrmsr(MSR_FS_BASE, 0);
+	for (unsigned r = 0; r < 4; r++)
+		load_dr(r, 0);                     /* no breakpoints of the previous domain */
+	load_dr(7, 0x400);
+	load_dr(6, DR6_DEFAULT);
 	write_cr3(e->root_maddr);
 	guest_enter_frame(frame);
 }

@@ -59,6 +59,13 @@ void traps_init(void)
 	idt[4].type = 0xEE;
 	set_gate(8, trap_stubs[8], 2);         /* #DF on IST2 */
 	set_gate(18, trap_stubs[18], 3);       /* #MC on IST3 */
+	/*
+	 * #DB on IST4: a guest that sets TF and executes SYSCALL takes #DB on
+	 * the first instruction of the SYSCALL entry, in ring 0 but still on
+	 * its own RSP; without a stack switch the CPU would push the frame
+	 * wherever the guest pointed RSP.
+	 */
+	set_gate(1, trap_stubs[1], 4);
 }
 
 void traps_load(void)
@@ -125,6 +132,20 @@ void trap_dispatch(struct cpu_regs *regs)
 		percpu[cpu_id()].nr_interrupts++;
 		handlers[v](regs);
 		return;
+	}
+	if (v == 1 && !(regs->cs & 3)) {
+		/*
+		 * #DB in the hypervisor: the single-step trap after a guest's
+		 * SYSCALL with TF set (SFMASK has cleared TF by now), or a
+		 * guest's data breakpoint met by a copy on its behalf. Ignored,
+		 * as Xen does; the paranoid entry already made GS ours.
+		 */
+		__asm__ volatile("mov %0, %%dr6" :: "r"(0xFFFF0FF0ull));
+		return;
+	}
+	if (v == 2) {
+		printk("traps: NMI on CPU %u (%s), ignored\n", cpu_id(), (regs->cs & 3) ? "guest" : "hypervisor");
+		return;                    /* nothing here sends NMIs; never a guest's fault */
 	}
 	if (v < 32 && (regs->cs & 3)) {
 		/* A guest's exception: to its trap table, or the domain crashes. */

@@ -31,8 +31,11 @@
 #define XEN_EPERM   1
 #define XEN_ENOENT  2
 #define XEN_EFAULT 14
+#define XEN_EBUSY  16
 #define XEN_EINVAL 22
 #define XEN_ENOSYS 38
+#define XEN_EOVERFLOW  75
+#define XEN_EOPNOTSUPP 95
 
 static inline long hypercall0(unsigned long nr)
 {

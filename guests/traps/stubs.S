@@ -30,6 +30,7 @@ trap_\vec:
 	.endm
 
 	trap_noerr 0
+	trap_noerr 1
 	trap_noerr 3
 	trap_noerr 6
 	trap_noerr 7

@@ -19,7 +19,7 @@ struct trap_frame {
 	uint64_t vector, error, rip, cs, rflags, rsp, ss;
 };
 
-void trap_0(void), trap_3(void), trap_6(void), trap_7(void), trap_13(void), trap_14(void),
+void trap_0(void), trap_1(void), trap_3(void), trap_6(void), trap_7(void), trap_13(void), trap_14(void),
 	trap_128(void);
 void guest_trap(struct trap_frame *f);
 
@@ -51,6 +51,7 @@ static void expect(const char *what, uint64_t vector, long error_mask, long erro
 
 static struct trap_info table[] = {
 	{ 0, 0, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_0 },
+	{ 1, 0, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_1 },
 	{ 3, 3, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_3 },
 	{ 6, 0, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_6 },
 	{ 7, 0, FLAT_KERNEL_CS, { 0 }, (uint64_t)trap_7 },
@@ -102,6 +103,50 @@ int guest_main(struct start_info *si)
 	check_rc("table at a bad pointer",
 		 hypercall1(__HYPERVISOR_set_trap_table, 0xffff830000000000ul), -XEN_EFAULT);
 
+	/* Debug registers: a write watchpoint on a variable of ours. */
+	static volatile uint64_t watched;
+	static char extra[16];
+	check_rc("set_debugreg DR0 = &watched", hypercall2(__HYPERVISOR_set_debugreg, 0, (unsigned long)&watched), 0);
+	/* L0, RW0 = 01 (writes), LEN0 = 10 (8 bytes) */
+	check_rc("set_debugreg DR7 (write watch)", hypercall2(__HYPERVISOR_set_debugreg, 7, 0x1 | (0x1ul << 16) | (0x2ul << 18)), 0);
+	TRIGGER("movq $5, %1", "m"(watched));
+	expect("write to watched -> #DB", 1, 0, 0);
+	long dr6 = hypercall1(__HYPERVISOR_get_debugreg, 6);
+	check_rc("get_debugreg DR6 has B0", dr6 & 1, 1);
+	/* The hypervisor writing there on our behalf trips it in ring 0: ignored, the call works. */
+	check_rc("set_debugreg DR0 = extra", hypercall2(__HYPERVISOR_set_debugreg, 0, (unsigned long)extra), 0);
+	check_rc("xen_version into a watched buffer", hypercall2(__HYPERVISOR_xen_version, 1, (unsigned long)extra), 0);
+	check_rc("set_debugreg DR7 = 0", hypercall2(__HYPERVISOR_set_debugreg, 7, 0), 0);
+	check_rc("DR0 in the hypervisor's range", hypercall2(__HYPERVISOR_set_debugreg, 0, 0xffff82d080200000ul), -XEN_EPERM);
+	check_rc("DR7 with GD", hypercall2(__HYPERVISOR_set_debugreg, 7, 1ul << 13), -XEN_EINVAL);
+	check_rc("DR7 with an I/O breakpoint", hypercall2(__HYPERVISOR_set_debugreg, 7, 0x1 | (0x2ul << 16)), -XEN_EPERM);
+	check_rc("get_debugreg DR4", hypercall1(__HYPERVISOR_get_debugreg, 4), -XEN_EINVAL);
+
+	/* MSRs: the FS base through WRMSR/RDMSR (emulated), an unknown MSR is #GP. */
+	uint32_t lo, hi;
+	__asm__ volatile("wrmsr" :: "c"(0xC0000100u), "a"(0x1000u), "d"(0u));
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(0xC0000100u));
+	check_rc("wrmsr/rdmsr FS_BASE", ((uint64_t)hi << 32) | lo, 0x1000);
+	__asm__ volatile("wrmsr" :: "c"(0xC0000100u), "a"(0u), "d"(0u));
+	TRIGGER("mov $0x1234, %%ecx\n\trdmsr", "i"(0));
+	expect("rdmsr of an unknown MSR -> #GP", 13, 0, 0);
+
+	if (strstr(cmdline, "attack=syscall-tf")) {
+		/*
+		 * SYSCALL with TF set and RSP in the hypervisor's text: the #DB
+		 * after SYSCALL arrives in ring 0 on the guest's RSP unless the
+		 * hypervisor switches stacks for it. The iret hypercall sets TF
+		 * and RSP for the SYSCALL instruction (xen_version, RAX 17).
+		 */
+		console_printf("traps: syscall with TF set and RSP in the hypervisor\n");
+		__asm__ volatile("xor %%edi, %%edi\n\t"
+				 "pushq $0xe02b\n\tpushq %0\n\tpushq $0x302\n\tpushq $0xe030\n\t"
+				 "lea 1f(%%rip), %%rax\n\tpushq %%rax\n\t"
+				 "pushq $0\n\tpushq %%rcx\n\tpushq %%r11\n\tpushq $17\n\t"
+				 "mov $23, %%eax\n\tsyscall\n"
+				 "1:\tsyscall\n\tnop\n\tud2"
+				 :: "r"(0xffff82d080200000ul) : "rax", "rcx", "rdi", "r11", "memory");
+	}
 	if (strstr(cmdline, "attack=bad-iret")) {
 		console_printf("traps: iret with a forged CS\n");
 		__asm__ volatile("pushq $0xe02b; pushq %%rsp; pushq $0x202; pushq $0x0008; pushq $0; "

@@ -50,6 +50,8 @@ struct domain_arch {
 	uint16_t event_flags, failsafe_flags, syscall_flags;   /* CALLBACKF_* */
 	uint64_t user_syscalls;      /* guest-user SYSCALLs bounced to the kernel */
 	uint64_t mode_switches;
+	unsigned iopl;               /* physdev_op set_iopl (port I/O is still refused) */
+	uint64_t dr[8];              /* set_debugreg: DR0-3, DR6, DR7 (4, 5 unused) */
 };
 
 enum domain_state { DOMAIN_EMPTY, DOMAIN_READY, DOMAIN_RUNNING, DOMAIN_SHUTDOWN, DOMAIN_CRASHED };
@@ -60,6 +62,11 @@ struct domain {
 	bool privileged;
 	enum domain_state state;
 	unsigned shutdown_reason;
+	int shutdown_code;           /* SCHEDOP_shutdown_code, -1 for none: used by a later end */
+	uint64_t start_ns;           /* when it first ran (runstate) */
+	uint64_t runstate_area;      /* VCPUOP_register_runstate_memory_area, 0 for none */
+	mfn_t vcpu_info_mfn;         /* VCPUOP_register_vcpu_info, INVALID_MFN: in shared_info */
+	unsigned vcpu_info_offset;
 	uint64_t nr_pages;
 	mfn_t *p2m;                  /* pfn -> mfn, the hypervisor's copy */
 	mfn_t shared_info_mfn;

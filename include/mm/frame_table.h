@@ -85,6 +85,7 @@ static inline struct page_info *mfn_to_page(mfn_t mfn)
 }
 
 #define MM_FLUSH_TLB 1u
+#define MM_HELD_MAX  2
 
 /* Counters of the MMU hypercalls, per domain. */
 struct mm_stats {
@@ -109,6 +110,13 @@ struct domain_mm {
 	uint32_t clock;           /* full TLB flushes (and CR3 loads) so far, from 1 */
 	uint32_t pending;         /* MM_FLUSH_*: owed before the guest runs or is written */
 	uint32_t vm_assist;       /* 1 << VMASST_TYPE_* the guest enabled */
+	/*
+	 * Frames the hypervisor itself writes (shared_info, a registered
+	 * vcpu_info page): each holds a writable reference for the domain's
+	 * life, so it can never become a page table under the hypervisor's
+	 * writes. INVALID_MFN when unused.
+	 */
+	mfn_t held[MM_HELD_MAX];
 	struct mm_stats stats;
 };
 
@@ -149,6 +157,9 @@ int mm_copy_page(struct domain_mm *mm, mfn_t dst, mfn_t src);
  */
 int mm_get_writable(struct domain_mm *mm, mfn_t mfn);
 void mm_put_writable(struct domain_mm *mm, mfn_t mfn);
+
+/* Take a writable reference held for the domain's life (mm->held): 0 or a negative errno. */
+int mm_hold_writable(struct domain_mm *mm, mfn_t mfn);
 
 /* A frame of its own the domain may take a general reference on. */
 bool mm_owns(const struct domain_mm *mm, mfn_t mfn);
