@@ -258,7 +258,8 @@ def boot_suites():
                                      ("mmu_update_b512", 512), ("update_va_mapping", 1),
                                      ("update_va_mapping_invlpg", 1), ("multicall_uvm_b8", 8),
                                      ("multicall_uvm_b64", 64))] +
-                       [r'"name":"guest/pin_unpin_l4","cycles_per_op":\d', r"^\(d0\) bench: done",
+                       [r'"name":"guest/pin_unpin_l4","cycles_per_op":\d', r'"name":"guest/exception_int3","cycles_per_op":\d', r'"name":"guest/set_segment_base","cycles_per_op":\d',
+                        r'"name":"guest/user_syscall","cycles_per_op":\d', r"^\(d0\) bench: done",
                         r"^domain 0: shut down \(poweroff\)"],
                   must_not=clean + [r"failed"]),
         BootSuite("boot/guest-hello", cpus=2, memory="512M", cmdline="dom0_mem=32M",

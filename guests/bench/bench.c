@@ -29,12 +29,20 @@
  *                             of a small process address space: an L4 with the kernel's
  *                             entries copied, an L3, an L2 and 4 full L1s (2048 writable
  *                             mappings of 16 data pages): validation and release of the tree
+ *
+ * Exceptions and guest user mode:
+ *   guest/exception_int3      int3 bounced to the guest's handler (trap table), back by iret
+ *   guest/set_segment_base    set_segment_base(SEGBASE_FS)
+ *   guest/user_syscall        SYSCALL from guest user mode to the kernel's syscall callback
+ *                             and back (iret, VGCF_in_syscall): two root switches, timed
+ *                             by the user program
  * Only standard Xen hypercalls, so the same guest measures Xen 4.17.
  */
 #include "guest.h"
 #include "hypercall.h"
 #include "pt.h"
 
+#include <public/arch-x86_64.h>
 #include <public/sched.h>
 #include <public/version.h>
 
@@ -303,6 +311,93 @@ static void mmu_benchmarks(void)
 	mmu_teardown();
 }
 
+/* ---- exceptions, segment bases and guest user mode (issue 5's round trips) ---- */
+
+void bench_int3(void), bench_syscall(void);
+uint64_t bench_user_run(uint64_t rip, uint64_t rsp, uint64_t iterations);
+extern const char bench_user_prog[], bench_user_prog_end[];
+
+static long op_int3(void)
+{
+	__asm__ volatile("int3" ::: "rcx", "r11", "memory");
+	return 0;
+}
+
+static long op_segbase(void)
+{
+	return hypercall2(__HYPERVISOR_set_segment_base, SEGBASE_FS, 0);
+}
+
+#define UB_CODE  0x400000ul
+#define UB_STACK 0x402000ul             /* top of the stack page at 0x401000 */
+
+static uint8_t kstack[16384] __attribute__((aligned(16)));
+
+/* A fresh mapped frame of ours, zeroed; PT_NO_FRAME when there is none. */
+static uint64_t *fresh_page(uint64_t *mfn)
+{
+	uint64_t pfn = pt_alloc_mapped_pfn();
+	if (pfn == PT_NO_FRAME)
+		return NULL;
+	uint64_t *p = pt_pfn_to_va(pfn);
+	memset(p, 0, PT_PAGE_SIZE);
+	*mfn = pt_pfn_to_mfn(pfn);
+	return p;
+}
+
+/*
+ * guest/user_syscall: a SYSCALL from guest user mode to the guest kernel's
+ * syscall callback and back (iret with VGCF_in_syscall), timed by the user
+ * program itself: two page-table root switches per round trip, as on Xen.
+ * The user address space is an L4 of its own mapping a code page and a
+ * stack page (no kernel mappings), made with the MMU hypercalls.
+ */
+static void user_mode_benchmark(void)
+{
+	uint64_t l4m, l3m, l2m, l1m, codem, stackm;
+	uint64_t *l4 = fresh_page(&l4m), *l3 = fresh_page(&l3m), *l2 = fresh_page(&l2m);
+	uint64_t *l1 = fresh_page(&l1m), *code = fresh_page(&codem), *stack = fresh_page(&stackm);
+	static const struct trap_info none[] = { { 0, 0, 0, { 0 }, 0 } };
+	long rc;
+
+	if (!l4 || !l3 || !l2 || !l1 || !code || !stack)
+		return fail("guest/user_syscall (no free frames)", -12);             /* ENOMEM */
+	memcpy(code, bench_user_prog, (size_t)(bench_user_prog_end - bench_user_prog));
+	l4[PT_INDEX(UB_CODE, 4)] = pte_make(l3m, PTE_P | PTE_W | PTE_U);
+	l3[PT_INDEX(UB_CODE, 3)] = pte_make(l2m, PTE_P | PTE_W | PTE_U);
+	l2[PT_INDEX(UB_CODE, 2)] = pte_make(l1m, PTE_P | PTE_W | PTE_U);
+	l1[PT_INDEX(UB_CODE, 1)] = pte_make(codem, PTE_P | PTE_U);
+	l1[PT_INDEX(UB_STACK - 1, 1)] = pte_make(stackm, PTE_P | PTE_W | PTE_U | PTE_NX);
+	if ((rc = pt_set_readonly(l4)) || (rc = pt_set_readonly(l3)) || (rc = pt_set_readonly(l2)) ||
+	    (rc = pt_set_readonly(l1)) || (rc = pt_pin(4, l4m)) ||
+	    (rc = pt_mmuext(MMUEXT_NEW_USER_BASEPTR, l4m, 0)) ||
+	    (rc = hypercall3(__HYPERVISOR_set_callbacks, 0, 0, (unsigned long)bench_syscall)) ||
+	    (rc = hypercall2(__HYPERVISOR_stack_switch, FLAT_KERNEL_SS, (unsigned long)(kstack + sizeof(kstack)))))
+		return fail("guest/user_syscall (set-up)", rc);
+	uint64_t best = ~0ull;
+	for (int run = 0; run <= RUNS; run++) {
+		uint64_t c = bench_user_run(UB_CODE, UB_STACK, OPS);
+		if (run && c < best)
+			best = c;                      /* run 0 warms up */
+	}
+	result("guest/user_syscall", best, OPS, 0);
+	(void)none;
+}
+
+static void mode_benchmarks(void)
+{
+	static const struct trap_info table[] = {
+		{ 3, 3, FLAT_KERNEL_CS, { 0 }, (uint64_t)bench_int3 },
+		{ 0, 0, 0, { 0 }, 0 },
+	};
+	long rc = hypercall1(__HYPERVISOR_set_trap_table, (unsigned long)table);
+	if (rc)
+		return fail("guest/exception_int3 (set_trap_table)", rc);
+	measure("guest/exception_int3", op_int3);
+	measure("guest/set_segment_base", op_segbase);
+	user_mode_benchmark();
+}
+
 int guest_main(struct start_info *si)
 {
 	long rc;
@@ -311,10 +406,12 @@ int guest_main(struct start_info *si)
 	measure("guest/hypercall_null", op_null);
 	measure("guest/sched_yield", op_yield);
 	measure("guest/hypercall_copy", op_copy);
-	if ((rc = pt_init(si)) != 0)
+	if ((rc = pt_init(si)) != 0) {
 		fail("mmu (start-of-day layout)", rc);
-	else
+	} else {
 		mmu_benchmarks();
+		mode_benchmarks();
+	}
 	console_printf("bench: done\n");
 	return mmu_broken ? 1 : 0;
 }
