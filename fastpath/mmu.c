@@ -120,9 +120,16 @@ static long batch_end(struct batch *b, struct hypercall_args *a, uint64_t i, siz
 	return rc;
 }
 
-long do_mmu_update(struct hypercall_args *a)
+/*
+ * The loop both batch hypercalls share: read up to CHUNK entries of
+ * entry_size, apply each with fn until one is refused, count them in
+ * *counter, preempt past the time budget. Always inlined, so each caller
+ * gets its own copy with fn called directly (no indirect call per entry).
+ */
+static inline __attribute__((always_inline)) long
+batch_run(struct hypercall_args *a, void *buf, size_t entry_size,
+	  long (*fn)(struct domain_mm *mm, const void *entry), size_t counter_offset)
 {
-	struct mmu_update req[CHUNK];
 	struct batch b;
 	uint64_t i = 0, start = machine_tsc();
 	long rc = batch_begin(&b, a);
@@ -131,31 +138,47 @@ long do_mmu_update(struct hypercall_args *a)
 	if (rc)
 		return rc;
 	struct domain_mm *mm = &b.d->mm;
+	uint64_t *counter = (uint64_t *)((uint8_t *)&mm->stats + counter_offset);
 	while (i < b.count) {
 		if (i && hypercall_preempt_due(start)) {
 			preempted = true;
 			break;
 		}
 		unsigned n = b.count - i < CHUNK ? (unsigned)(b.count - i) : CHUNK, j;
-		mm_sync(mm);
-		if (copy_from_guest(req, b.list + i * sizeof(req[0]), n * sizeof(req[0]))) {
+		mm_sync(mm);                       /* no stale translation reads the guest's list */
+		if (copy_from_guest(buf, b.list + i * entry_size, n * entry_size)) {
 			rc = -VIREO_EFAULT;
 			break;
 		}
-		for (j = 0; j < n && (rc = mmu_one(mm, &req[j])) == 0; j++)
+		for (j = 0; j < n && (rc = fn(mm, (const uint8_t *)buf + j * entry_size)) == 0; j++)
 			;
 		i += j;
-		mm->stats.updates += j;
+		*counter += j;
 		if (rc)
 			break;
 	}
-	return batch_end(&b, a, i, sizeof(req[0]), rc, preempted);
+	return batch_end(&b, a, i, entry_size, rc, preempted);
 }
 
-/* A vCPU bitmap of a *_MULTI flush: does it name vCPU 0 (the only one)? */
-static long mask_has_vcpu0(uint64_t mask_ptr, bool *yes)
+static long mmu_entry(struct domain_mm *mm, const void *e)
+{
+	return mmu_one(mm, e);
+}
+
+long do_mmu_update(struct hypercall_args *a)
+{
+	struct mmu_update req[CHUNK];
+	return batch_run(a, req, sizeof(req[0]), mmu_entry, __builtin_offsetof(struct mm_stats, updates));
+}
+
+/*
+ * A vCPU bitmap of a *_MULTI flush: does it name vCPU 0 (the only one)? It
+ * is read from the guest, so the flushes owed so far are done first.
+ */
+static long mask_has_vcpu0(struct domain_mm *mm, uint64_t mask_ptr, bool *yes)
 {
 	uint64_t word;
+	mm_sync(mm);
 	if (copy_from_guest(&word, mask_ptr, sizeof(word)))
 		return -VIREO_EFAULT;
 	*yes = word & 1;
@@ -198,7 +221,7 @@ static long mmuext_one(struct domain_mm *mm, const struct mmuext_op *op)
 		mm->pending |= MM_FLUSH_TLB;
 		return 0;
 	case MMUEXT_TLB_FLUSH_MULTI:
-		if ((rc = mask_has_vcpu0(op->arg2.vcpumask, &local)) == 0 && local)
+		if ((rc = mask_has_vcpu0(mm, op->arg2.vcpumask, &local)) == 0 && local)
 			mm->pending |= MM_FLUSH_TLB;
 		return rc;
 	case MMUEXT_INVLPG_LOCAL:
@@ -207,7 +230,7 @@ static long mmuext_one(struct domain_mm *mm, const struct mmuext_op *op)
 			invlpg(mm, op->arg1.linear_addr);
 		return 0;
 	case MMUEXT_INVLPG_MULTI:
-		if ((rc = mask_has_vcpu0(op->arg2.vcpumask, &local)) == 0 && local &&
+		if ((rc = mask_has_vcpu0(mm, op->arg2.vcpumask, &local)) == 0 && local &&
 		    canonical(op->arg1.linear_addr))
 			invlpg(mm, op->arg1.linear_addr);
 		return rc;
@@ -231,41 +254,15 @@ static long mmuext_one(struct domain_mm *mm, const struct mmuext_op *op)
 	}
 }
 
+static long mmuext_entry(struct domain_mm *mm, const void *e)
+{
+	return mmuext_one(mm, e);
+}
+
 long do_mmuext_op(struct hypercall_args *a)
 {
 	struct mmuext_op op[CHUNK];
-	struct batch b;
-	uint64_t i = 0, start = machine_tsc();
-	long rc = batch_begin(&b, a);
-	bool preempted = false;
-
-	if (rc)
-		return rc;
-	struct domain_mm *mm = &b.d->mm;
-	while (i < b.count) {
-		if (i && hypercall_preempt_due(start)) {
-			preempted = true;
-			break;
-		}
-		unsigned n = b.count - i < CHUNK ? (unsigned)(b.count - i) : CHUNK, j;
-		mm_sync(mm);
-		if (copy_from_guest(op, b.list + i * sizeof(op[0]), n * sizeof(op[0]))) {
-			rc = -VIREO_EFAULT;
-			break;
-		}
-		for (j = 0; j < n; j++) {
-			/* A mask read or an LDT check reads guest memory: no stale translation. */
-			if (op[j].cmd == MMUEXT_TLB_FLUSH_MULTI || op[j].cmd == MMUEXT_INVLPG_MULTI)
-				mm_sync(mm);
-			if ((rc = mmuext_one(mm, &op[j])) != 0)
-				break;
-		}
-		i += j;
-		mm->stats.ops += j;
-		if (rc)
-			break;
-	}
-	return batch_end(&b, a, i, sizeof(op[0]), rc, preempted);
+	return batch_run(a, op, sizeof(op[0]), mmuext_entry, __builtin_offsetof(struct mm_stats, ops));
 }
 
 /*
@@ -291,10 +288,8 @@ long do_update_va_mapping(struct hypercall_args *a)
 	if (rc == 0) {
 		bool local = true;
 		mm->stats.updates++;
-		if (!(flags & UVMF_ALL) && (flags & ~7ull)) {
-			mm_sync(mm);
-			rc = mask_has_vcpu0(flags & ~7ull, &local);
-		}
+		if (!(flags & UVMF_ALL) && (flags & ~7ull))
+			rc = mask_has_vcpu0(mm, flags & ~7ull, &local);
 		if (rc == 0 && local && (flags & UVMF_FLUSHTYPE_MASK) == UVMF_TLB_FLUSH)
 			mm->pending |= MM_FLUSH_TLB;
 		else if (rc == 0 && local && (flags & UVMF_FLUSHTYPE_MASK) == UVMF_INVLPG)

@@ -44,6 +44,20 @@
 	popq %rax
 	.endm
 
+/*
+ * Save the registers as struct cpu_regs and call trap_dispatch(regs), with a
+ * frame-pointer record (the interrupted rbp, then its rip) for backtraces.
+ */
+	.macro save_and_dispatch
+	push_gprs
+	mov %rsp, %rdi
+	pushq 17*8(%rsp)                 /* rip */
+	pushq %rbp
+	mov %rsp, %rbp
+	call trap_dispatch
+	add $16, %rsp
+	.endm
+
 /* Vectors for which the CPU pushes an error code. */
 #define HAS_ERR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
 
@@ -89,14 +103,7 @@ trap_common:
 	testb $3, 24(%rsp)               /* the interrupted CS: from a guest (ring 3)? */
 	jz 1f
 	swapgs                           /* GS base: the guest's -> this CPU's struct percpu */
-1:	push_gprs
-	mov %rsp, %rdi
-	/* Frame pointer chain for backtraces: the interrupted rbp, then its rip. */
-	pushq 17*8(%rsp)                 /* rip */
-	pushq %rbp
-	mov %rsp, %rbp
-	call trap_dispatch
-	add $16, %rsp
+1:	save_and_dispatch
 	/* falls through into trap_return: keep them together */
 
 /*
@@ -136,13 +143,7 @@ paranoid_common:
 1:	pop %rdx
 	pop %rcx
 	pop %rax
-	push_gprs
-	mov %rsp, %rdi
-	pushq 17*8(%rsp)                 /* rip */
-	pushq %rbp
-	mov %rsp, %rbp
-	call trap_dispatch
-	add $16, %rsp
+	save_and_dispatch
 	pop_gprs
 	cmpq $0, 8(%rsp)                 /* swapped on entry? */
 	je 2f
