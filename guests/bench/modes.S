@@ -5,6 +5,7 @@
  * onto the kernel stack; the way back is the iret hypercall with
  *     { RAX, R11, RCX, flags } below RIP..SS.
  */
+#include "pvasm.h"
 	.text
 
 /* int3 handler: straight back (RIP already points past the int3). */
@@ -12,13 +13,7 @@
 bench_int3:
 	pop %rcx
 	pop %r11
-	pushq $0                         /* flags */
-	push %rcx
-	push %r11
-	push %rax
-	mov $23, %eax                    /* __HYPERVISOR_iret */
-	syscall
-	ud2
+	pv_iret 0
 
 /*
  * Syscall callback: SYSCALL 0 from user mode goes straight back (iret with
@@ -31,13 +26,7 @@ bench_syscall:
 	je 1f
 	pop %rcx
 	pop %r11
-	pushq $0x100                     /* VGCF_in_syscall */
-	push %rcx
-	push %r11
-	push %rax
-	mov $23, %eax
-	syscall
-	ud2
+	pv_iret 0x100
 1:	mov %rdi, %rax
 	mov saved_rsp(%rip), %rsp
 	pop %r15
@@ -64,13 +53,7 @@ bench_user_run:
 	pushq $0x202                     /* RFLAGS */
 	pushq $0xe033                    /* CS, RPL 3: user mode */
 	push %rdi                        /* RIP */
-	pushq $0                         /* flags */
-	push %rcx
-	push %r11
-	push %rax
-	mov $23, %eax
-	syscall
-	ud2
+	pv_iret 0
 
 	.data
 	.align 8

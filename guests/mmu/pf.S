@@ -8,6 +8,7 @@
  * with frame[-1] the vector, frame[0] the error code, frame[1] RIP, ...;
  * it may change the saved RIP. They return through the iret hypercall.
  */
+#include "pvasm.h"
 	.text
 	.globl mmu_pf_entry, mmu_gp_entry
 mmu_gp_entry:
@@ -20,33 +21,11 @@ mmu_pf_entry:
 	pop %r11
 	pushq $14
 fault_common:
-	push %rax
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %r8
-	push %r9
-	push %r10
-	push %r11
+	pv_save_caller_saved
 	lea 80(%rsp), %rdi               /* the error code, then RIP, CS, RFLAGS, RSP, SS */
 	call mmu_page_fault
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rcx
-	pop %rax
+	pv_restore_caller_saved
 	add $16, %rsp                    /* the vector, the error code */
-	pushq $0                         /* iret_context.flags: not in a syscall */
-	push %rcx
-	push %r11
-	push %rax
-	mov $23, %eax                    /* __HYPERVISOR_iret */
-	syscall
-	ud2
+	pv_iret 0
 
 	.section .note.GNU-stack, "", @progbits

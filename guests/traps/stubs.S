@@ -8,6 +8,7 @@
  * which may change f->rip, then returns through the iret hypercall with
  *     { RAX, R11, RCX, flags } pushed below the RIP..SS frame.
  */
+#include "pvasm.h"
 	.text
 
 	.macro trap_noerr vec
@@ -39,31 +40,9 @@ trap_\vec:
 	trap_noerr 128
 
 trap_common:
-	push %rax
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %r8
-	push %r9
-	push %r10
-	push %r11
+	pv_save_caller_saved
 	lea 72(%rsp), %rdi               /* struct trap_frame: vector, error, rip, cs, rflags, rsp, ss */
 	call guest_trap
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rcx
-	pop %rax
+	pv_restore_caller_saved
 	add $16, %rsp                    /* vector, error code */
-	pushq $0                         /* iret_context.flags: not in a syscall */
-	push %rcx
-	push %r11
-	push %rax
-	mov $23, %eax                    /* __HYPERVISOR_iret */
-	syscall
-	ud2
+	pv_iret 0

@@ -14,6 +14,7 @@
  * position independent and uses only what a user process may: SYSCALL,
  * INT n, memory accesses, and it ends with the exit syscall (60).
  */
+#include "pvasm.h"
 	.text
 
 	.macro entry name, vec, err
@@ -36,38 +37,15 @@
 	entry ksyscall, 0x1000, 0
 
 kernel_common:
-	push %rax
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %r8
-	push %r9
-	push %r10
-	push %r11
+	pv_save_caller_saved
 	mov %rsp, %rdi                   /* struct kregs */
 	call user_trap
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rcx
-	pop %rax
+	pv_restore_caller_saved
 	cmpq $0x1000, (%rsp)
 	lea 16(%rsp), %rsp               /* vector, error code (flags untouched) */
 	je 1f
-	pushq $0                         /* iret_context.flags */
-	jmp 2f
-1:	pushq $0x100                     /* VGCF_in_syscall */
-2:	push %rcx
-	push %r11
-	push %rax
-	mov $23, %eax                    /* __HYPERVISOR_iret */
-	syscall
-	ud2
+	pv_iret 0
+1:	pv_iret 0x100                    /* from the syscall callback: VGCF_in_syscall */
 
 /* void enter_user(uint64_t rip, uint64_t rsp): iret to guest user mode, RPL 3. */
 	.globl enter_user
@@ -77,13 +55,7 @@ enter_user:
 	pushq $0x202                     /* RFLAGS: IF */
 	pushq $0xe033                    /* CS, RPL 3: user mode */
 	push %rdi                        /* RIP */
-	pushq $0                         /* flags */
-	push %rcx
-	push %r11
-	push %rax
-	mov $23, %eax
-	syscall
-	ud2
+	pv_iret 0
 
 	.section .rodata
 	.globl user_prog, user_prog_end
