@@ -197,15 +197,27 @@ guest_enter_frame:
 
 /*
  * size_t guest_copy_raw(void *dst, const void *src, size_t n): copy n bytes
- * where one side is guest memory; returns how many were NOT copied. A fault
- * on the copy instruction resumes at guest_copy_fixup (see traps.c).
+ * where one side is guest memory; returns how many were NOT copied. Eight
+ * bytes at a time, then the rest (a byte loop is slow on older CPUs and
+ * under emulation). A fault on either copy instruction resumes at its fixup
+ * (see guest_copy_fault_fixup in syscall.c), which counts what is left.
  */
-	.globl guest_copy_raw, guest_copy_insn, guest_copy_fixup
+	.globl guest_copy_raw, guest_copy_insn_q, guest_copy_fixup_q, guest_copy_insn, guest_copy_fixup
 guest_copy_raw:
 	mov %rdx, %rcx
+	shr $3, %rcx
+guest_copy_insn_q:
+	rep movsq
+	mov %rdx, %rcx
+	and $7, %rcx
 guest_copy_insn:
 	rep movsb
 	xor %eax, %eax
+	ret
+guest_copy_fixup_q:
+	mov %rdx, %rax                   /* left: the quadwords not moved, and the tail */
+	and $7, %rax
+	lea (%rax, %rcx, 8), %rax
 	ret
 guest_copy_fixup:
 	mov %rcx, %rax

@@ -29,7 +29,7 @@
 #define SYSCALL_MASK ((1u << 8) | (1u << 9) | (1u << 10) | (1u << 14) | (1u << 18))
 
 extern char syscall_entry[], syscall32_entry[];
-extern char guest_copy_insn[], guest_copy_fixup[];
+extern char guest_copy_insn[], guest_copy_fixup[], guest_copy_insn_q[], guest_copy_fixup_q[];
 size_t guest_copy_raw(void *dst, const void *src, size_t n);
 NORETURN void guest_enter_frame(struct cpu_regs *frame);
 void syscall_dispatch(struct cpu_regs *regs);
@@ -576,9 +576,12 @@ int copy_to_guest(uint64_t guest_va, const void *src, size_t len)
 /* Called by trap_dispatch for a fault in the hypervisor: resume a guest copy's fixup? */
 bool guest_copy_fault_fixup(struct cpu_regs *regs)
 {
-	if (regs->rip != (uint64_t)guest_copy_insn)
+	if (regs->rip == (uint64_t)guest_copy_insn_q)
+		regs->rip = (uint64_t)guest_copy_fixup_q;
+	else if (regs->rip == (uint64_t)guest_copy_insn)
+		regs->rip = (uint64_t)guest_copy_fixup;
+	else
 		return false;
-	regs->rip = (uint64_t)guest_copy_fixup;
 	return true;
 }
 
