@@ -166,10 +166,14 @@ struct domain *domain_by_id(unsigned domid)
 	return domid < MAX_DOMAINS ? &domains[domid] : NULL;
 }
 
-/* Give back a domain's memory and its slot. Nothing may still run on its page tables. */
-void domain_destroy(struct domain *d)
+/*
+ * Give back a domain's memory (its state stays: ended or never started).
+ * Nothing may still run on its page tables. No other domain holds
+ * references to its frames (no grants or foreign mappings yet), so every
+ * frame goes back at once.
+ */
+static void domain_free_memory(struct domain *d)
 {
-	/* No other domain holds references to its frames (no grants yet): drop them all. */
 	for (uint64_t pfn = 0; d->p2m && pfn < d->nr_pages; pfn++)
 		if (d->p2m[pfn] != INVALID_MFN) {
 			mm_release(d->p2m[pfn]);
@@ -181,6 +185,15 @@ void domain_destroy(struct domain *d)
 		frame_free(d->shared_info_mfn, 0);
 	}
 	xfree(d->p2m);
+	d->p2m = NULL;
+	d->shared_info_mfn = INVALID_MFN;
+	d->vcpu_info_mfn = INVALID_MFN;
+}
+
+/* Give back a domain's memory and its slot. Nothing may still run on its page tables. */
+void domain_destroy(struct domain *d)
+{
+	domain_free_memory(d);
 	*d = (struct domain){ .state = DOMAIN_EMPTY };
 }
 
@@ -393,6 +406,24 @@ static void report_mm(const struct domain *d)
 	       (unsigned long long)st->emulated);
 }
 
+/*
+ * A domain has ended on this CPU: off its page tables, its memory back to
+ * the allocator, its state (shut down or crashed) kept for the exit status.
+ */
+static NORETURN void domain_end(struct domain *d, enum domain_state state, unsigned reason)
+{
+	uint64_t pages = d->nr_pages + 1;          /* and shared_info */
+	machine_guest_unload();
+	cpu_current[cpu_id()] = NULL;
+	domain_free_memory(d);
+	printk("domain %u: %llu KiB returned\n", d->domid, (unsigned long long)(pages * (PAGE_SIZE / 1024)));
+	spin_lock(&domains_lock);
+	d->shutdown_reason = reason;
+	d->state = state;
+	spin_unlock(&domains_lock);
+	cpu_run_next();
+}
+
 NORETURN void domain_shutdown(struct domain *d, unsigned reason)
 {
 	if (d->shutdown_code >= 0)
@@ -401,11 +432,7 @@ NORETURN void domain_shutdown(struct domain *d, unsigned reason)
 	report_mm(d);
 	printk("domain %u: shut down (%s)\n", d->domid,
 	       reason <= SHUTDOWN_MAX ? shutdown_names[reason] : "unknown reason");
-	spin_lock(&domains_lock);
-	d->shutdown_reason = reason;
-	d->state = reason == SHUTDOWN_crash ? DOMAIN_CRASHED : DOMAIN_SHUTDOWN;
-	spin_unlock(&domains_lock);
-	cpu_run_next();
+	domain_end(d, reason == SHUTDOWN_crash ? DOMAIN_CRASHED : DOMAIN_SHUTDOWN, reason);
 }
 
 void guest_fault(unsigned vector, uint64_t rip, uint64_t error_code, uint64_t cr2)
@@ -420,10 +447,7 @@ void guest_fault(unsigned vector, uint64_t rip, uint64_t error_code, uint64_t cr
 		domain_shutdown(d, SHUTDOWN_crash);      /* which takes the latched code */
 	console_final(d);
 	report_mm(d);
-	spin_lock(&domains_lock);
-	d->state = DOMAIN_CRASHED;
-	spin_unlock(&domains_lock);
-	cpu_run_next();
+	domain_end(d, DOMAIN_CRASHED, SHUTDOWN_crash);
 }
 
 const struct trap_info *domain_trap(unsigned vector)

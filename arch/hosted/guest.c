@@ -62,6 +62,11 @@ void machine_tlb_flush_local(void)
 {
 }
 
+void machine_guest_unload(void)
+{
+	guest_root = 0;
+}
+
 void machine_invlpg(uint64_t va)
 {
 	(void)va;

@@ -598,6 +598,11 @@ void machine_guest_load_root(maddr_t root)
 	write_cr3(root);
 }
 
+void machine_guest_unload(void)
+{
+	write_cr3(paging_root_maddr());
+}
+
 /* Guest entries are never global (mm/frame_table.c clears G): a CR3 reload drops them all. */
 void machine_tlb_flush_local(void)
 {

@@ -363,6 +363,7 @@ def boot_suites():
                         r"^domain 2: shut down \(poweroff\)", r"^domain 3 \(user\)", r"^\(d3\) user: all checks passed",
                         r"^domain 3: shut down \(poweroff\)", r"^domain 4 \(mmu-attack\)",
                         r"^\(d4\) mmu: attacks: \d+ cases, 0 failure", r"^domain 4: shut down \(poweroff\)",
+                        r"^domain 4: 32772 KiB returned",
                         r"every domain has ended; stopping"],
                   must_not=clean + [r"FAIL"]),
         BootSuite("boot/config-one-bad-kernel", cpus=2, memory="512M",

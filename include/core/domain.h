@@ -106,9 +106,10 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 struct domain *domain_by_id(unsigned domid);
 
 /*
- * Free an ended (or never started) domain's memory and make its slot empty.
- * Nothing may run on its page tables any more: today only the hosted tests
- * call it; the hypervisor keeps an ended domain's memory (a known gap).
+ * Free a domain's memory and make its slot empty (the hosted tests; a
+ * domain that ends in the hypervisor gives its memory back by itself and
+ * keeps its slot, with its end state). Nothing may still run on its page
+ * tables.
  */
 void domain_destroy(struct domain *d);
 

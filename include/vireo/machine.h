@@ -110,6 +110,8 @@ void machine_guest_root_init(uint64_t *root);
  * Guest mappings are never global, so a root load also flushes them.
  */
 void machine_guest_load_root(maddr_t root);
+/* Leave guest page tables for the hypervisor's own (a domain has ended on this CPU). */
+void machine_guest_unload(void);
 void machine_tlb_flush_local(void);
 void machine_invlpg(uint64_t va);
 
