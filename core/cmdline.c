@@ -141,6 +141,11 @@ static void parse_one(struct boot_options *o, const struct token *t)
 			__builtin_memcpy(o->selftest, t->val, n);
 			o->selftest[n] = 0;
 		}
+	} else if (tok_is(t, "vireo.mm_count_limit")) {
+		if (!t->val || (v = parse_uint(t->val, t->val_end)) < 2 || v > 0x7FFFFFFF)
+			bad(o, t, "expected a count from 2 to 2147483647");
+		else
+			o->mm_count_limit = (uint32_t)v;
 	} else if (tok_is(t, "vireo.bench")) {
 		if (t->val)
 			bad(o, t, "takes no value");

@@ -29,9 +29,13 @@ static void cmdline_xen_options(void)
 	CHECK_EQ(o.dom0_max_vcpus, 2);
 	CHECK_EQ(o.max_cpus, 3);
 	CHECK(o.bench);
-	cmdline_parse("vireo.selftest=exception\tdom0_mem=2G", &o);
+	cmdline_parse("vireo.selftest=exception\tdom0_mem=2G vireo.mm_count_limit=64", &o);
 	CHECK(!strcmp(o.selftest, "exception"));
 	CHECK_EQ(o.dom0_mem_bytes, 2ull << 30);
+	CHECK_EQ(o.mm_count_limit, 64);
+	cmdline_parse("vireo.mm_count_limit=1 vireo.mm_count_limit=x vireo.mm_count_limit", &o);
+	CHECK_EQ(o.nr_bad, 3);
+	CHECK_EQ(o.mm_count_limit, 0);
 }
 
 static void cmdline_bad_options_are_named_and_ignored(void)

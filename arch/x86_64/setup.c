@@ -339,6 +339,10 @@ NORETURN void boot_main(uint32_t magic, uint32_t info)
 
 	banner(tsc_how);
 	meltdown_warning();
+	if (opts.mm_count_limit) {
+		frame_count_limit = opts.mm_count_limit;
+		printk("mm: frame reference counts limited to %u (vireo.mm_count_limit)\n", frame_count_limit);
+	}
 	if (opts.selftest[0])
 		selftest(opts.selftest);
 	if (opts.bench)

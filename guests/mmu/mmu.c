@@ -1223,6 +1223,50 @@ static int attacks(void)
 	return failures ? 1 : 0;
 }
 
+/*
+ * "overflow=N": the hypervisor was booted with vireo.mm_count_limit=N. One
+ * frame mapped N times fills its general count; the next mapping must be
+ * -EOVERFLOW, and a batch of N + 4 writable mappings (general and type
+ * counts) must stop at N with *pdone == N. Then everything is unmapped and
+ * the frame must be as new (pinnable as an L1: no count left behind).
+ */
+static int overflow_mode(unsigned limit)
+{
+	static struct mmu_update req[PT_ENTRIES];
+	uint64_t l1pfn = pt_alloc_unmapped_pfn(), dpfn = pt_alloc_unmapped_pfn();
+	unsigned done = 0;
+
+	console_printf("mmu: -- reference counts limited to %u\n", limit);
+	if (l1pfn == PT_NO_FRAME || dpfn == PT_NO_FRAME || limit + 4 > PT_ENTRIES) {
+		check("overflow set-up (frames, limit <= 508)", false);
+		return 1;
+	}
+	uint64_t l1 = pt_pfn_to_mfn(l1pfn), d = pt_pfn_to_mfn(dpfn);
+	expect("clear the L1", pt_clear_page(l1), 0);
+	expect("pin the L1", pt_pin(1, l1), 0);
+	for (unsigned i = 0; i < limit; i++)
+		req[i] = (struct mmu_update){ pt_slot_ptr(l1, i), pte_make(d, FLAGS_RO) };
+	expect("map one frame read-only N times", hyp_mmu_update(req, limit, &done, DOMID_SELF), 0);
+	expect("  ... one more", upd(l1, limit, pte_make(d, FLAGS_RO)), -XEN_EOVERFLOW);
+	for (unsigned i = 0; i < limit; i++)
+		req[i].val = 0;
+	expect("unmap them", hyp_mmu_update(req, limit, &done, DOMID_SELF), 0);
+	for (unsigned i = 0; i < limit + 4; i++)
+		req[i] = (struct mmu_update){ pt_slot_ptr(l1, i), pte_make(d, FLAGS_RW) };
+	done = 0;
+	expect("map it writable N + 4 times in one batch", hyp_mmu_update(req, limit + 4, &done, DOMID_SELF),
+	       -XEN_EOVERFLOW);
+	check("  ... stopped at N (*pdone)", done == limit);
+	for (unsigned i = 0; i < limit + 4; i++)
+		req[i].val = 0;
+	expect("unmap them", hyp_mmu_update(req, limit + 4, &done, DOMID_SELF), 0);
+	expect("the frame can be a page table (no count left)", pt_pin(1, d), 0);
+	expect("  ... and back", pt_unpin(d), 0);
+	expect("unpin the L1", pt_unpin(l1), 0);
+	console_printf("mmu: overflow: %u cases, %u failure(s)\n", cases, failures);
+	return failures ? 1 : 0;
+}
+
 int guest_main(struct start_info *si)
 {
 	int rc;
@@ -1237,7 +1281,9 @@ int guest_main(struct start_info *si)
 	console_printf("mmu: %lu pages, L4 pfn %lu mfn 0x%lx, %lu pt frames, mapped pfns 0..%lu, "
 		       "free mapped from pfn %lu%s\n", pt.nr_pages, pt.pt_pfn, pt.boot_l4_mfn, pt.nr_pt_frames,
 		       pt.mapped_pages - 1, pt.free_mapped, pt.privileged ? ", privileged" : "");
-	if (strstr(cmdline, "attack"))
+	if (strstr(cmdline, "overflow="))
+		rc = overflow_mode((unsigned)option("overflow=", 0));
+	else if (strstr(cmdline, "attack"))
 		rc = attacks();
 	else
 		rc = workload();

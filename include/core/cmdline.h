@@ -20,6 +20,8 @@ struct boot_options {
 	unsigned max_cpus;            /* maxcpus=N; 0: all */
 	char selftest[32];            /* vireo.selftest=<name>: run a boot self-test, "" none */
 	bool bench;                   /* vireo.bench: run the in-image benchmarks */
+	uint32_t mm_count_limit;      /* vireo.mm_count_limit=N: lower the frame counts' limit
+	                                 (a test knob for the overflow refusals); 0: default */
 	unsigned nr_bad;              /* options reported and ignored */
 };
 
