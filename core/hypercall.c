@@ -255,7 +255,8 @@ static long register_vcpu_info(struct domain *d, uint64_t arg)
 		return rc;
 	struct vcpu_info *old = domain_vcpu_info();
 	struct vcpu_info *fresh = (struct vcpu_info *)((uint8_t *)mfn_to_virt(info.mfn) + info.offset);
-	*fresh = *old;
+	struct vcpu_info copy = *old;           /* the new place may overlap the old one */
+	*fresh = copy;
 	d->vcpu_info_mfn = info.mfn;
 	d->vcpu_info_offset = info.offset;
 	return 0;

@@ -106,7 +106,7 @@ static void do_iret(struct cpu_regs *regs)
 	/* Only the low 16 bits of CS and SS count (a bounce frame keeps the event mask above). */
 	uint16_t cs = (uint16_t)(ic.cs | 3), ss = (uint16_t)(ic.ss | 3);
 	if ((cs != FLAT_RING3_CS64 && cs != FLAT_RING3_CS32) || ss != FLAT_RING3_SS64 ||
-	    !canonical(ic.rip) || !canonical(ic.rsp)) {
+	    !canonical(ic.rip) || !canonical(ic.rsp) || (cs == FLAT_RING3_CS32 && ic.rip > 0xFFFFFFFFull)) {
 		guest_fault(13, regs->rip, 0, 0);
 		return;
 	}
@@ -266,7 +266,7 @@ long arch_hypercall(uint64_t nr, struct hypercall_args *a)
  */
 static void guest_user_syscall(struct cpu_regs *regs);
 
-void syscall_dispatch(struct cpu_regs *regs)
+static void syscall_dispatch_one(struct cpu_regs *regs)
 {
 	if (current_domain->arch.user_mode) {
 		guest_user_syscall(regs);
@@ -293,6 +293,28 @@ void syscall_dispatch(struct cpu_regs *regs)
 		return;
 	}
 	regs->rax = (uint64_t)rc;
+}
+
+/*
+ * Whether the guest may be resumed at regs->rip: an emulated instruction
+ * (WRMSR, forced CPUID, a page-table write) that ends at the top of the
+ * lower half would leave a non-canonical RIP, and IRETQ to it faults in
+ * ring 0 with the guest's GS loaded. A 32-bit code segment must stay
+ * under 4 GiB for the same reason.
+ */
+bool guest_rip_ok(const struct cpu_regs *regs)
+{
+	if ((regs->cs | 3) == FLAT_RING3_CS32)
+		return regs->rip <= 0xFFFFFFFFull;
+	return canonical(regs->rip);
+}
+
+void syscall_dispatch(struct cpu_regs *regs)
+{
+	syscall_dispatch_one(regs);
+	/* SYSCALL as the last instruction of the lower half returns to a non-canonical RIP. */
+	if (!guest_rip_ok(regs))
+		guest_fault(13, regs->rip, 0, 0);
 }
 
 static bool vector_has_error_code(unsigned v)
@@ -550,8 +572,18 @@ bool guest_exception(struct cpu_regs *regs)
 	if (v == 1) {                          /* the guest reads DR6 with get_debugreg */
 		uint64_t dr6;
 		__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
-		domain_arch_state()->dr[6] = dr6;
+		struct domain_arch *a = domain_arch_state();
+		a->dr[6] = dr6;
 		load_dr(6, DR6_DEFAULT);
+		/*
+		 * Bounce with the guest's breakpoints off: a watchpoint on the
+		 * bounce frame would raise a nested #DB on this same IST stack,
+		 * over the live frame of this one.
+		 */
+		load_dr(7, 0x400);
+		bool ok = bounce_to_guest(regs, 1, false, 0, regs->rip);
+		load_dr(7, a->dr[7] ? a->dr[7] : 0x400);
+		return ok;
 	}
 	if (v == 14)
 		domain_vcpu_info()->arch.cr2 = read_cr2();

@@ -149,7 +149,7 @@ void trap_dispatch(struct cpu_regs *regs)
 	}
 	if (v < 32 && (regs->cs & 3)) {
 		/* A guest's exception: to its trap table, or the domain crashes. */
-		if (guest_exception(regs))
+		if (guest_exception(regs) && guest_rip_ok(regs))
 			return;
 		guest_fault(v, regs->rip, regs->error_code, v == 14 ? read_cr2() : 0);
 		return;

@@ -129,8 +129,9 @@ void mm_assign(struct domain_mm *mm, mfn_t mfn, uint64_t pfn);
 void mm_release(mfn_t mfn);
 
 /*
- * The rules. All return 0 or a negative errno, and on error the frame table
- * is exactly as before. mm->lock must be held.
+ * The rules. All return 0 or a negative errno, and on error every count,
+ * owner, pin, root and entry is as before (the type and stamp of frames
+ * nothing references may differ, see mm/frame_table.c). mm->lock must be held.
  *
  * mm_update: MMU_NORMAL_PT_UPDATE at machine address ptr (8-byte aligned)
  *   in a frame the domain owns: a validated entry change if the frame is a

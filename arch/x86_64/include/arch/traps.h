@@ -29,5 +29,6 @@ bool guest_copy_fault_fixup(struct cpu_regs *regs);
 
 /* Deliver a guest's exception to its trap-table handler; false when it has none. */
 bool guest_exception(struct cpu_regs *regs);
+bool guest_rip_ok(const struct cpu_regs *regs);
 
 #endif
