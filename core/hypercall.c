@@ -8,6 +8,7 @@
 #include <core/hypercall.h>
 #include <fastpath/mmu.h>
 #include <mm/frame_alloc.h>
+#include <public/arch-x86_64.h>
 #include <public/callback.h>
 #include <public/features.h>
 #include <public/memory.h>
@@ -167,6 +168,93 @@ static long do_set_trap_table(uint64_t table)
 	}
 	__builtin_memcpy(current_domain->traps, fresh, sizeof(current_domain->traps));
 	return 0;
+}
+
+/*
+ * set_gdt(frame_list, entries) (Xen's x86-64 PV): the guest's GDT becomes
+ * `entries` descriptors (at most FIRST_RESERVED_GDT_ENTRY) in the
+ * ceil(entries / 512) frames of its own listed at frame_list. Each frame
+ * takes a segment-descriptor type reference, which checks its descriptors
+ * (mm/frame_table.c, descriptor_ok) and keeps it read-only and out of the
+ * page tables while the GDT holds it.
+ *
+ * The CPU's GDT gets a copy of the descriptors (entry 0 stays null), and
+ * update_descriptor keeps the copy coherent: the guest has no other way to
+ * change a frame of its GDT. All or nothing: the new frames' references are
+ * taken before the old ones are dropped, and a refused frame changes nothing.
+ */
+_Static_assert(MM_GDT_ENTRIES == FIRST_RESERVED_GDT_ENTRY, "the guest's GDT is Xen's");
+_Static_assert(MM_GDT_ENTRIES == GUEST_GDT_ENTRIES, "the machine holds the whole guest GDT");
+
+static long do_set_gdt(uint64_t frame_list, uint64_t nr_entries)
+{
+	struct domain_mm *mm = &current_domain->mm;
+	unsigned entries = (unsigned)nr_entries;          /* the ABI's unsigned int */
+	xen_pfn_t list[MM_GDT_FRAMES];
+	mfn_t old[MM_GDT_FRAMES];
+	unsigned i, nr = (entries + 511) / 512;
+	int rc = 0;
+
+	if (entries > MM_GDT_ENTRIES)
+		return -VIREO_EINVAL;
+	if (nr && copy_from_guest(list, frame_list, nr * sizeof(list[0])))
+		return -VIREO_EFAULT;
+	spin_lock(&mm->lock);
+	for (i = 0; i < nr; i++)
+		if ((rc = mm_get_desc_page(mm, list[i])) != 0)
+			break;
+	if (rc) {
+		while (i--)
+			mm_put_desc_page(mm, list[i]);
+		mm_sync(mm);
+		spin_unlock(&mm->lock);
+		return rc;
+	}
+	unsigned old_entries = mm->gdt_entries, old_nr = (old_entries + 511) / 512;
+	for (i = 0; i < MM_GDT_FRAMES; i++) {
+		old[i] = mm->gdt_frames[i];
+		mm->gdt_frames[i] = i < nr ? list[i] : INVALID_MFN;
+	}
+	mm->gdt_entries = entries;
+	for (i = 0; i < old_nr; i++)
+		mm_put_desc_page(mm, old[i]);
+	/* Entry 0 is the CPU's null descriptor, whatever the guest's frame holds there. */
+	for (i = 0; i < nr; i++) {
+		unsigned first = i ? i * 512 : 1, end = (i + 1) * 512 < entries ? (i + 1) * 512 : entries;
+		if (first < end)
+			machine_guest_gdt_write(first, (const uint64_t *)mfn_to_virt(list[i]) + first % 512,
+						end - first);
+	}
+	if (old_entries > entries)
+		machine_guest_gdt_write(entries, NULL, old_entries - entries);
+	mm_sync(mm);
+	spin_unlock(&mm->lock);
+	return 0;
+}
+
+/*
+ * update_descriptor(ma, desc): the 8-byte descriptor at machine address ma
+ * (8-aligned, in a frame of the guest's own) becomes desc, if descriptor_ok
+ * allows it; written where the frame is a GDT frame (and then in the CPU's
+ * copy too), or where it may be writable.
+ */
+static long do_update_descriptor(uint64_t ma, uint64_t desc)
+{
+	struct domain_mm *mm = &current_domain->mm;
+	spin_lock(&mm->lock);
+	long rc = mm_update_desc(mm, ma, desc);
+	if (rc == 0) {
+		mfn_t mfn = ma >> PAGE_SHIFT;
+		unsigned slot = (unsigned)((ma & (PAGE_SIZE - 1)) >> 3);
+		for (unsigned i = 0; i < (mm->gdt_entries + 511) / 512; i++) {
+			unsigned e = i * 512 + slot;
+			if (mm->gdt_frames[i] == mfn && e > 0 && e < mm->gdt_entries)
+				machine_guest_gdt_write(e, &desc, 1);
+		}
+	}
+	mm_sync(mm);
+	spin_unlock(&mm->lock);
+	return rc;
 }
 
 /* memory_op: what a guest asks about its own memory at start of day. */
@@ -413,6 +501,8 @@ long hypercall_dispatch(uint64_t nr, struct hypercall_args *a)
 	case __HYPERVISOR_vcpu_op:        return do_vcpu_op(a->a[0], a->a[1], a->a[2]);
 	case __HYPERVISOR_physdev_op:     return do_physdev_op(a->a[0], a->a[1]);
 	case __HYPERVISOR_set_trap_table: return do_set_trap_table(a->a[0]);
+	case __HYPERVISOR_set_gdt:        return do_set_gdt(a->a[0], a->a[1]);
+	case __HYPERVISOR_update_descriptor: return do_update_descriptor(a->a[0], a->a[1]);
 	case __HYPERVISOR_console_io:     return do_console_io(a->a[0], a->a[1], a->a[2]);
 	case __HYPERVISOR_xen_version:    return do_xen_version(a->a[0], a->a[1]);
 	case __HYPERVISOR_sched_op:       return do_sched_op(a->a[0], a->a[1]);

@@ -45,6 +45,16 @@ int mm_audit(struct domain_mm *const *mms, unsigned n, char *why, unsigned why_l
 			cnt[m]++;
 			tcnt[m]++;
 		}
+		if (mms[i]->gdt_entries > MM_GDT_ENTRIES)
+			FAIL("domain %u: %u GDT entries", mms[i]->owner - 1, mms[i]->gdt_entries);
+		for (unsigned g = 0; g < (mms[i]->gdt_entries + 511) / 512; g++) {
+			mfn_t m = mms[i]->gdt_frames[g];
+			if (!mm_owns(mms[i], m) || frame_table[m].type != PGT_seg_desc)
+				FAIL("domain %u: GDT frame %llu is not a descriptor page of its own",
+				     mms[i]->owner - 1, (unsigned long long)m);
+			cnt[m]++;
+			tcnt[m]++;
+		}
 		const mfn_t roots[2] = { mms[i]->root, mms[i]->user_root };
 		for (unsigned r = 0; r < 2; r++) {
 			if (roots[r] == INVALID_MFN)
@@ -72,6 +82,13 @@ int mm_audit(struct domain_mm *const *mms, unsigned n, char *why, unsigned why_l
 				FAIL("frame %llu: pinned but of type %u", (unsigned long long)m, pg->type);
 			cnt[m]++;
 			tcnt[m]++;
+		}
+		if (pg->type == PGT_seg_desc && pg->type_count) {
+			const uint64_t *descs = mfn_to_virt(m);
+			for (unsigned s = 0; s < 512; s++)
+				if (!descriptor_ok(descs[s]))
+					FAIL("frame %llu (descriptors) slot %u: descriptor 0x%llx is not allowed",
+					     (unsigned long long)m, s, (unsigned long long)descs[s]);
 		}
 		if (!(pg->flags & PGF_validated))
 			continue;

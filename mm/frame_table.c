@@ -31,6 +31,20 @@
  *     typed target, and a frame has one type, so no table can map a table
  *     of its own level or itself (Xen allows some read-only cases; Linux
  *     does not use them).
+ *  Segment descriptors (descriptor_ok(): set_gdt, update_descriptor)
+ *   - a GDT frame is typed PGT_seg_desc: it cannot be mapped writable nor
+ *     be a page table while the GDT holds it; its first type reference
+ *     checks all 512 descriptors, and update_descriptor checks the one;
+ *   - not present (P clear): allowed, whatever else it holds (any use
+ *     faults), as Xen;
+ *   - a code or data segment (S set) of DPL 3: allowed; base and limit are
+ *     not checked (64-bit mode ignores them, compatibility mode stays in
+ *     the low 4 GiB, which paging guards);
+ *   - refused (-VIREO_EINVAL): a present code or data segment of DPL 0..2
+ *     (Xen raises such a DPL to 3 instead), and every present system
+ *     descriptor (S clear: LDT, TSS, call, interrupt and trap gates; Xen
+ *     allows checked call gates). A guest kernel runs in ring 3: nothing
+ *     in its GDT may lead below ring 3.
  *
  * Counts never pass frame_count_limit (-VIREO_EOVERFLOW).
  *
@@ -114,6 +128,8 @@ void mm_domain_init(struct domain_mm *mm, unsigned domid, bool privileged)
 	};
 	for (unsigned i = 0; i < MM_HELD_MAX; i++)
 		mm->held[i] = INVALID_MFN;
+	for (unsigned i = 0; i < MM_GDT_FRAMES; i++)
+		mm->gdt_frames[i] = INVALID_MFN;
 }
 
 void mm_assign(struct domain_mm *mm, mfn_t mfn, uint64_t pfn)
@@ -154,6 +170,28 @@ static bool is_pt_type(unsigned type)
 static bool hv_l4_slot(unsigned slot)
 {
 	return slot >= 256 && slot < 272;
+}
+
+/* ---- segment descriptors ------------------------------------------------ */
+
+#define DESC_S   (1ull << 44)          /* code or data segment (else a system descriptor) */
+#define DESC_DPL (3ull << 45)
+#define DESC_P   (1ull << 47)
+
+/* The rule is at the top of this file ("Segment descriptors"). */
+bool descriptor_ok(uint64_t desc)
+{
+	if (!(desc & DESC_P))
+		return true;
+	return (desc & DESC_S) && (desc & DESC_DPL) == DESC_DPL;
+}
+
+static bool desc_page_ok(const uint64_t *descs)
+{
+	for (unsigned i = 0; i < 512; i++)
+		if (!descriptor_ok(descs[i]))
+			return false;
+	return true;
 }
 
 /* ---- general and typed references ---------------------------------------- */
@@ -226,6 +264,9 @@ static int get_page_type(struct domain_mm *mm, mfn_t mfn, unsigned type)
 		pg->type_count++;
 		return 0;
 	}
+	/* A descriptor page holds no references: checking it is all (nothing changed yet). */
+	if (type == PGT_seg_desc && !desc_page_ok(table_of(mfn)))
+		return -VIREO_EINVAL;
 	struct page_info before = *pg;
 	if (pg->type != type) {
 		/* The old incarnation may still be cached unless a full flush came since. */
@@ -534,6 +575,41 @@ int mm_machphys_update(struct domain_mm *mm, mfn_t mfn, uint64_t pfn)
 	if (!mm_owns(mm, mfn))
 		return -VIREO_EPERM;
 	machine_to_phys[mfn] = pfn;
+	return 0;
+}
+
+int mm_get_desc_page(struct domain_mm *mm, mfn_t mfn)
+{
+	return get_page_and_type(mm, mfn, PGT_seg_desc);
+}
+
+void mm_put_desc_page(struct domain_mm *mm, mfn_t mfn)
+{
+	put_page_and_type(mm, mfn);
+}
+
+int mm_update_desc(struct domain_mm *mm, uint64_t ma, uint64_t desc)
+{
+	mfn_t mfn = ma >> PAGE_SHIFT;
+	struct page_info *pg = mfn_to_page(mfn);
+
+	if (ma & 7)
+		return -VIREO_EINVAL;
+	if (!pg || pg->owner != mm->owner)
+		return -VIREO_EPERM;
+	if (!descriptor_ok(desc))
+		return -VIREO_EINVAL;
+	uint64_t *slot = &table_of(mfn)[(ma & (PAGE_SIZE - 1)) >> 3];
+	if (pg->type == PGT_seg_desc && pg->type_count) {
+		*slot = desc;                      /* checked, and nothing else may write it */
+		return 0;
+	}
+	/* Not a descriptor page in use: a plain write, if the frame may be writable. */
+	int rc = get_page_and_type(mm, mfn, PGT_writable);
+	if (rc)
+		return rc;
+	*slot = desc;
+	put_page_and_type(mm, mfn);
 	return 0;
 }
 

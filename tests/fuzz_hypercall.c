@@ -12,8 +12,9 @@
  *     write them, and copy_to_guest must refuse their read-only mappings);
  *   - every trap-table entry is empty or a canonical guest address;
  *   - the domain is running, or it shut down through sched_op.
- * After each input the domain is destroyed and every frame must be back in
- * the allocator.
+ * After each input the frame table must pass mm_audit (counts, GDT frames
+ * and their descriptors), then the domain is destroyed and every frame must
+ * be back in the allocator.
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -103,6 +104,7 @@ static uint64_t argument(const struct domain *d, const uint8_t **p, const uint8_
 static const uint64_t calls[] = {
 	__HYPERVISOR_set_trap_table, __HYPERVISOR_console_io, __HYPERVISOR_xen_version,
 	__HYPERVISOR_sched_op, __HYPERVISOR_memory_op, __HYPERVISOR_vcpu_op, 60, 1000,
+	__HYPERVISOR_set_gdt, __HYPERVISOR_update_descriptor,
 };
 
 static void check_invariants(const struct domain *d, uint64_t pt_sum)
@@ -151,6 +153,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (d->state != DOMAIN_RUNNING && d->state != DOMAIN_SHUTDOWN && d->state != DOMAIN_CRASHED)
 		abort();
+	struct domain_mm *mm = &d->mm;
+	char why[256];
+	if (mm_audit(&mm, 1, why, sizeof(why)) != 0) {
+		fprintf(stderr, "fuzz_hypercall: audit: %s\n", why);
+		abort();                                  /* counts, GDT frames or descriptors wrong */
+	}
 	domain_destroy(d);
 	cpu_current[0] = NULL;
 	if (frame_nr_free() != free_at_start)

@@ -1,8 +1,9 @@
 /*
  * The validated PV MMU on the hosted machine: every rule of mm/frame_table.c
  * and every refusal, through the hypercalls a guest would make
- * (fastpath/mmu.c), against real domains made by the domain builder. After
- * each step the frame table is audited from scratch (mm_audit), and a
+ * (fastpath/mmu.c, and set_gdt/update_descriptor in core/hypercall.c),
+ * against real domains made by the domain builder. After each step the
+ * frame table is audited from scratch (mm_audit), and a
  * refused request must leave the frame table and the page tables exactly
  * as they were.
  */
@@ -714,6 +715,249 @@ static void hypervisor_written_pages_never_tables(void)
 	teardown();
 }
 
+/* ---- the guest's GDT: set_gdt and update_descriptor -------------------------- */
+
+#define DESC_DATA3  0x00CFF2000000FFFFull     /* data, DPL 3 */
+#define DESC_CODE3  0x00AFFA000000FFFFull     /* 64-bit code, DPL 3 */
+#define DESC_CODE0  0x00AF9A000000FFFFull     /* 64-bit code, DPL 0 */
+#define DESC_DATA1  0x00CFB2000000FFFFull     /* data, DPL 1 */
+#define DESC_NP     0x00CF7A000000FFFFull     /* code, DPL 3, not present: allowed whatever it says */
+#define DESC_NP_GATE 0x00006C0000081000ull    /* a call gate, not present: allowed too */
+#define DESC_CALL_GATE 0x0000EC0000081000ull  /* 64-bit call gate, DPL 3, to selector 8 */
+#define DESC_INT_GATE  0x0000EE0000081000ull  /* interrupt gate, DPL 3 */
+#define DESC_TSS    0x0000890000000067ull     /* available 64-bit TSS, DPL 0 */
+#define DESC_TSS3   0x0000E90000000067ull     /* the same, DPL 3 */
+#define DESC_LDT    0x0000E20000000067ull     /* LDT, DPL 3 */
+
+static long set_gdt(struct domain *d, const mfn_t *frames, unsigned nr, uint64_t entries)
+{
+	uint64_t va = scratch_va(d) + 0x38000;
+	if (nr)
+		put_guest(d, va, frames, nr * sizeof(*frames));
+	hosted_switch_to(d);
+	return hosted_hypercall(__HYPERVISOR_set_gdt, va, entries, 0, 0, 0, NULL);
+}
+
+static long update_desc(struct domain *d, uint64_t ma, uint64_t desc)
+{
+	hosted_switch_to(d);
+	return hosted_hypercall(__HYPERVISOR_update_descriptor, ma, desc, 0, 0, 0, NULL);
+}
+
+static uint64_t desc_ma(mfn_t frame, unsigned slot) { return ((uint64_t)frame << PAGE_SHIFT) + slot * 8; }
+
+static void gdt_good_descriptors(void)
+{
+	REQUIRE(setup());
+	mfn_t g = spare(A, 0), l1 = new_l1(A, 1);
+	REQUIRE(l1 != INVALID_MFN);
+	page(g)[0] = DESC_DATA3;                      /* entry 0: the CPU's null descriptor all the same */
+	page(g)[1] = DESC_CODE3;
+	page(g)[2] = DESC_DATA3;
+	page(g)[3] = DESC_NP;
+	page(g)[4] = DESC_NP_GATE;
+	page(g)[5] = DESC_DATA3;                      /* past `entries`: checked, not copied */
+	CHECK_EQ(set_gdt(A, &g, 1, 5), 0);
+	CHECK_EQ(frame_table[g].type, PGT_seg_desc);
+	CHECK_EQ(frame_table[g].count, 1);
+	CHECK_EQ(frame_table[g].type_count, 1);
+	CHECK_EQ(A->mm.gdt_entries, 5);
+	CHECK_EQ(A->mm.gdt_frames[0], g);
+	const uint64_t *cpu = hosted_guest_gdt();
+	CHECK_EQ(cpu[0], 0);
+	CHECK_EQ(cpu[1], DESC_CODE3);
+	CHECK_EQ(cpu[2], DESC_DATA3);
+	CHECK_EQ(cpu[3], DESC_NP);
+	CHECK_EQ(cpu[4], DESC_NP_GATE);
+	CHECK_EQ(cpu[5], 0);
+	CHECK_EQ(audit(), 0);
+	/* While it is a GDT frame: never writable, never a page table; read-only mappings are fine. */
+	REFUSED(one_update(A, slot_ptr(l1, 0), pte(g, PTE_P | PTE_W)), VIREO_EBUSY);
+	REFUSED(ext(A, MMUEXT_PIN_L1_TABLE, g, 0), VIREO_EBUSY);
+	REFUSED(ext(A, MMUEXT_NEW_BASEPTR, g, 0), VIREO_EBUSY);
+	REFUSED(ext(A, MMUEXT_CLEAR_PAGE, g, 0), VIREO_EBUSY);
+	REFUSED(ext(A, MMUEXT_COPY_PAGE, g, spare(A, 2)), VIREO_EBUSY);
+	REFUSED(one_update(A, slot_ptr(g, 1), 0), VIREO_EBUSY);          /* a plain write into it */
+	hosted_switch_to(A);
+	REFUSED(domain_fill_hypercall_page(((A->layout.v_end - A->layout.v_start) >> 12)), VIREO_EBUSY);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 0), pte(g, PTE_P)), 0);
+	/* The largest GDT: 14 frames, 7168 entries (one more is refused). */
+	mfn_t all[MM_GDT_FRAMES];
+	for (unsigned i = 0; i < MM_GDT_FRAMES; i++)
+		all[i] = i ? spare(A, 10 + i) : g;
+	page(all[13])[511] = DESC_DATA3;
+	CHECK_EQ(set_gdt(A, all, MM_GDT_FRAMES, 7168), 0);
+	CHECK_EQ(cpu[7167], DESC_DATA3);
+	CHECK_EQ(cpu[1], DESC_CODE3);
+	CHECK_EQ(audit(), 0);
+	REFUSED(set_gdt(A, all, MM_GDT_FRAMES, 7169), VIREO_EINVAL);
+	/* Back to none: every reference dropped, the CPU's copy cleared. */
+	CHECK_EQ(set_gdt(A, NULL, 0, 0), 0);
+	CHECK_EQ(A->mm.gdt_entries, 0);
+	CHECK_EQ(frame_table[g].type_count, 0);
+	CHECK_EQ(frame_table[g].count, 1);                /* the read-only mapping */
+	CHECK_EQ(cpu[1], 0);
+	CHECK_EQ(cpu[7167], 0);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 1), pte(g, PTE_P | PTE_W)), 0);   /* plain memory again */
+	teardown();
+}
+
+static void gdt_bad_descriptors_refused(void)
+{
+	REQUIRE(setup());
+	mfn_t g = spare(A, 0);
+	static const uint64_t bad[] = { DESC_CODE0, DESC_DATA1, DESC_CALL_GATE, DESC_INT_GATE, DESC_TSS,
+					DESC_TSS3, DESC_LDT };
+	page(g)[1] = DESC_DATA3;
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		page(g)[2] = bad[i];
+		REFUSED(set_gdt(A, &g, 1, 3), VIREO_EINVAL);
+		CHECK_EQ(frame_table[g].type_count, 0);
+		CHECK_EQ(frame_table[g].count, 0);
+		CHECK(!descriptor_ok(bad[i]));
+	}
+	/* The whole frame is checked, not only the first `entries`. */
+	page(g)[2] = DESC_DATA3;
+	page(g)[400] = DESC_CALL_GATE;
+	REFUSED(set_gdt(A, &g, 1, 3), VIREO_EINVAL);
+	page(g)[400] = 0;
+	/* All or nothing: a good frame and a bad one change nothing; the GDT in force stays. */
+	mfn_t good = spare(A, 1), worse = spare(A, 2);
+	page(good)[1] = DESC_CODE3;
+	page(worse)[7] = DESC_TSS;
+	CHECK_EQ(set_gdt(A, &g, 1, 3), 0);
+	mfn_t two[2] = { good, worse };
+	REFUSED(set_gdt(A, two, 2, 600), VIREO_EINVAL);
+	CHECK_EQ(frame_table[good].type_count, 0);
+	CHECK_EQ(A->mm.gdt_entries, 3);
+	CHECK_EQ(A->mm.gdt_frames[0], g);
+	CHECK_EQ(hosted_guest_gdt()[2], DESC_DATA3);
+	CHECK_EQ(hosted_guest_gdt()[513], 0);
+	teardown();
+}
+
+static void gdt_frames_refused(void)
+{
+	REQUIRE(setup());
+	mfn_t l1 = new_l1(A, 0), g = spare(A, 1);
+	REQUIRE(l1 != INVALID_MFN);
+	mfn_t foreign = spare(B, 0), nobody = 0x100, past = frame_table_frames + 3;
+	REFUSED(set_gdt(A, &foreign, 1, 1), VIREO_EPERM);
+	REFUSED(set_gdt(A, &nobody, 1, 1), VIREO_EPERM);
+	REFUSED(set_gdt(A, &past, 1, 1), VIREO_EPERM);
+	/* Mapped writable (by the guest, or held by the hypervisor), a page table in use, the root. */
+	REFUSED(set_gdt(A, &A->shared_info_mfn, 1, 1), VIREO_EBUSY);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 0), pte(g, PTE_P | PTE_W)), 0);
+	REFUSED(set_gdt(A, &g, 1, 1), VIREO_EBUSY);
+	REFUSED(set_gdt(A, &l1, 1, 1), VIREO_EBUSY);
+	REFUSED(set_gdt(A, &A->mm.root, 1, 1), VIREO_EBUSY);
+	/* Too many entries; a frame list it cannot read. */
+	REFUSED(set_gdt(A, &g, 1, 7169), VIREO_EINVAL);
+	REFUSED(set_gdt(A, &g, 1, 0xFFFFFFFFu), VIREO_EINVAL);
+	hosted_switch_to(A);
+	REFUSED(hosted_hypercall(__HYPERVISOR_set_gdt, 0xFFFF830000000000ull, 1, 0, 0, 0, NULL), VIREO_EFAULT);
+	REFUSED(hosted_hypercall(__HYPERVISOR_set_gdt, A->layout.v_end + 0x100000, 1, 0, 0, 0, NULL), VIREO_EFAULT);
+	/* The writable mapping gone, the same frame is fine. */
+	CHECK_EQ(one_update(A, slot_ptr(l1, 0), 0), 0);
+	CHECK_EQ(set_gdt(A, &g, 1, 1), 0);
+	teardown();
+}
+
+static void gdt_update_descriptor(void)
+{
+	REQUIRE(setup());
+	mfn_t g = spare(A, 0), data = spare(A, 1);
+	const uint64_t *cpu = hosted_guest_gdt();
+	page(g)[1] = DESC_DATA3;
+	CHECK_EQ(set_gdt(A, &g, 1, 3), 0);
+	/* In the GDT: the frame and the CPU's copy. */
+	CHECK_EQ(update_desc(A, desc_ma(g, 2), DESC_CODE3), 0);
+	CHECK_EQ(page(g)[2], DESC_CODE3);
+	CHECK_EQ(cpu[2], DESC_CODE3);
+	CHECK_EQ(update_desc(A, desc_ma(g, 1), 0), 0);
+	CHECK_EQ(cpu[1], 0);
+	CHECK_EQ(update_desc(A, desc_ma(g, 1), DESC_NP_GATE), 0);      /* not present: allowed */
+	CHECK_EQ(cpu[1], DESC_NP_GATE);
+	/* Past `entries` in the same frame, and entry 0: the frame only. */
+	CHECK_EQ(update_desc(A, desc_ma(g, 10), DESC_DATA3), 0);
+	CHECK_EQ(page(g)[10], DESC_DATA3);
+	CHECK_EQ(cpu[10], 0);
+	CHECK_EQ(update_desc(A, desc_ma(g, 0), DESC_DATA3), 0);
+	CHECK_EQ(cpu[0], 0);
+	CHECK_EQ(audit(), 0);
+	/* Refused: a DPL 0 segment, a gate, a TSS; misaligned; not its frame. */
+	REFUSED(update_desc(A, desc_ma(g, 2), DESC_CODE0), VIREO_EINVAL);
+	REFUSED(update_desc(A, desc_ma(g, 2), DESC_CALL_GATE), VIREO_EINVAL);
+	REFUSED(update_desc(A, desc_ma(g, 2), DESC_TSS), VIREO_EINVAL);
+	CHECK_EQ(page(g)[2], DESC_CODE3);
+	CHECK_EQ(cpu[2], DESC_CODE3);
+	REFUSED(update_desc(A, desc_ma(g, 2) + 4, DESC_DATA3), VIREO_EINVAL);
+	REFUSED(update_desc(A, desc_ma(spare(B, 0), 2), DESC_DATA3), VIREO_EPERM);
+	REFUSED(update_desc(A, desc_ma(B->mm.root, 0), 0), VIREO_EPERM);
+	REFUSED(update_desc(A, desc_ma(frame_table_frames + 1, 0), DESC_DATA3), VIREO_EPERM);
+	/* A frame that is not a GDT frame: a plain write where it may be writable, never into a table. */
+	CHECK_EQ(update_desc(A, desc_ma(data, 1), DESC_DATA3), 0);
+	CHECK_EQ(page(data)[1], DESC_DATA3);
+	CHECK_EQ(frame_table[data].type_count, 0);
+	CHECK_EQ(cpu[1], DESC_NP_GATE);
+	REFUSED(update_desc(A, desc_ma(A->mm.root, 1), DESC_DATA3), VIREO_EBUSY);
+	/* Batched in a multicall, as Linux does for its TLS entries. */
+	struct multicall_entry mc[2] = {
+		{ .op = __HYPERVISOR_update_descriptor, .args = { desc_ma(g, 2), DESC_DATA3 } },
+		{ .op = __HYPERVISOR_update_descriptor, .args = { desc_ma(g, 1), DESC_CODE0 } },
+	};
+	uint64_t mc_va = scratch_va(A) + 0x3c000;
+	put_guest(A, mc_va, mc, sizeof(mc));
+	hosted_switch_to(A);
+	CHECK_EQ(hosted_hypercall(__HYPERVISOR_multicall, mc_va, 2, 0, 0, 0, NULL), 0);
+	CHECK_EQ(copy_from_guest(mc, mc_va, sizeof(mc)), 0);
+	CHECK_EQ(mc[0].result, 0);
+	CHECK_EQ(mc[1].result, (uint64_t)-VIREO_EINVAL);
+	CHECK_EQ(cpu[2], DESC_DATA3);
+	CHECK_EQ(cpu[1], DESC_NP_GATE);
+	teardown();
+}
+
+static void gdt_second_set_releases_the_first(void)
+{
+	REQUIRE(setup());
+	mfn_t g1 = spare(A, 0), g2 = spare(A, 1), l1 = new_l1(A, 2);
+	REQUIRE(l1 != INVALID_MFN);
+	const uint64_t *cpu = hosted_guest_gdt();
+	page(g1)[1] = DESC_DATA3;
+	page(g2)[1] = DESC_CODE3;
+	page(g2)[2] = DESC_DATA3;
+	CHECK_EQ(set_gdt(A, &g1, 1, 2), 0);
+	CHECK_EQ(cpu[1], DESC_DATA3);
+	CHECK_EQ(set_gdt(A, &g2, 1, 3), 0);
+	CHECK_EQ(frame_table[g1].type_count, 0);
+	CHECK_EQ(frame_table[g1].count, 0);
+	CHECK_EQ(frame_table[g2].type_count, 1);
+	CHECK_EQ(cpu[1], DESC_CODE3);
+	CHECK_EQ(cpu[2], DESC_DATA3);
+	CHECK_EQ(audit(), 0);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 0), pte(g1, PTE_P | PTE_W)), 0);     /* writable again */
+	REFUSED(one_update(A, slot_ptr(l1, 1), pte(g2, PTE_P | PTE_W)), VIREO_EBUSY);
+	/* The frame in force again, and twice in one list: a reference per listing. */
+	mfn_t twice[2] = { g2, g2 };
+	CHECK_EQ(set_gdt(A, twice, 2, 1024), 0);
+	CHECK_EQ(frame_table[g2].type_count, 2);
+	CHECK_EQ(frame_table[g2].count, 2);
+	CHECK_EQ(cpu[513], DESC_CODE3);
+	CHECK_EQ(audit(), 0);
+	CHECK_EQ(update_desc(A, desc_ma(g2, 5), DESC_DATA3), 0);                   /* both copies */
+	CHECK_EQ(cpu[5], DESC_DATA3);
+	CHECK_EQ(cpu[517], DESC_DATA3);
+	/* Fewer entries: the ones past the new end are cleared. */
+	CHECK_EQ(set_gdt(A, &g2, 1, 2), 0);
+	CHECK_EQ(frame_table[g2].type_count, 1);
+	CHECK_EQ(cpu[1], DESC_CODE3);
+	CHECK_EQ(cpu[2], 0);
+	CHECK_EQ(cpu[513], 0);
+	CHECK_EQ(audit(), 0);
+	teardown();
+}
+
 static const struct test_case cases[] = {
 	TEST(builder_tables_validate),
 	TEST(l1_maps_own_frames),
@@ -737,6 +981,11 @@ static const struct test_case cases[] = {
 	TEST(ptwr_decodes_the_kernel_forms),
 	TEST(ptwr_emulates_validated_writes),
 	TEST(hypervisor_written_pages_never_tables),
+	TEST(gdt_good_descriptors),
+	TEST(gdt_bad_descriptors_refused),
+	TEST(gdt_frames_refused),
+	TEST(gdt_update_descriptor),
+	TEST(gdt_second_set_releases_the_first),
 };
 
 TEST_MAIN(cases)

@@ -44,8 +44,29 @@ void machine_guest_root_init(uint64_t *root)
 	memset(root + 256, 0, 16 * sizeof(*root));
 }
 
+/* Each CPU's guest part of the GDT: only memory here, for the tests to read. */
+static uint64_t guest_gdt[MAX_CPUS][GUEST_GDT_ENTRIES];
+
+void machine_guest_gdt_write(unsigned first, const uint64_t *desc, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		unsigned e = first + i;
+		if (e == 0)
+			continue;
+		if (e >= GUEST_GDT_ENTRIES)
+			break;
+		guest_gdt[cpu_id()][e] = desc ? desc[i] : 0;
+	}
+}
+
+const uint64_t *hosted_guest_gdt(void)
+{
+	return guest_gdt[cpu_id()];
+}
+
 void machine_enter_guest(const struct guest_entry *e)
 {
+	memset(guest_gdt[cpu_id()], 0, sizeof(guest_gdt[0]));
 	guest_root = e->root_maddr;
 	if (enter_hook)
 		enter_hook(e);

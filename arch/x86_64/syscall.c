@@ -155,9 +155,9 @@ static long do_set_segment_base(uint64_t which, uint64_t base)
 		return 0;
 	case SEGBASE_GS_USER_SEL:
 		/*
-		 * Load user GS with a selector: guests have no descriptor tables
-		 * of their own yet (set_gdt), so only the null selector and the
-		 * flat data selectors exist, and each gives base 0.
+		 * Load user GS with a selector: only the null selector and the
+		 * flat data selectors, each giving base 0 (a selector of the
+		 * guest's own GDT, set_gdt, is not taken here yet).
 		 */
 		if ((base & 0xFFFF & ~3ull) != 0 && ((base & 0xFFFF) | 3) != FLAT_RING3_SS64)
 			return -VIREO_EINVAL;
@@ -646,6 +646,28 @@ void machine_invlpg(uint64_t va)
 	__asm__ volatile("invlpg (%0)" :: "r"(va) : "memory");
 }
 
+compile_assert(GUEST_GDT_ENTRIES == GDT_RESERVED_FIRST, "the guest's part of the GDT");
+compile_assert(GUEST_GDT_ENTRIES == FIRST_RESERVED_GDT_ENTRY, "the guest's part of the GDT (ABI)");
+
+/*
+ * The guest's descriptors are copies in this CPU's own GDT (core/hypercall.c
+ * keeps them coherent with the guest's frames). The GDT limit already
+ * covers them (GDT_LIMIT_ENTRIES), so no LGDT: a descriptor takes effect at
+ * the next load of a selector naming it, as on hardware.
+ */
+void machine_guest_gdt_write(unsigned first, const uint64_t *desc, unsigned n)
+{
+	uint64_t *gdt = percpu[cpu_id()].gdt;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned e = first + i;
+		if (e == 0)
+			continue;                  /* the null descriptor */
+		if (e >= GUEST_GDT_ENTRIES)
+			break;                     /* the hypervisor's */
+		gdt[e] = desc ? desc[i] : 0;
+	}
+}
+
 void machine_enter_guest(const struct guest_entry *e)
 {
 	struct percpu *pc = &percpu[cpu_id()];
@@ -656,9 +678,17 @@ void machine_enter_guest(const struct guest_entry *e)
 		.rip = e->rip, .cs = FLAT_RING3_CS64, .rflags = 0x202,   /* IF on, as on Xen */
 		.rsp = e->rsp, .ss = FLAT_RING3_SS64, .rsi = e->rsi,
 	};
+	/*
+	 * Nothing of the previous domain on this CPU may show: no GDT entries
+	 * of its own, null data selectors (GS's under swapgs, with the guest's
+	 * GS base in place: interrupts are off, and the paranoid entries
+	 * tell the bases apart), fresh x87 state, FS base, TS.
+	 */
+	__builtin_memset(pc->gdt, 0, GUEST_GDT_ENTRIES * sizeof(uint64_t));
+	__asm__ volatile("mov %0, %%ds\n\tmov %0, %%es\n\tmov %0, %%fs\n\t"
+			 "swapgs\n\tmov %0, %%gs\n\tswapgs" :: "r"(0) : "memory");
 	/* The guest starts with a null GS base of its own; ours goes to KERNEL_GS_BASE at the swap. */
 	wrmsr(MSR_KERNEL_GS_BASE, 0);
-	/* Nothing of the previous domain on this CPU may show: fresh x87 state, FS base, TS. */
 	__asm__ volatile("mov %0, %%cr0" :: "r"(read_cr0() & ~(1ull << 3)));
 	__asm__ volatile("fninit");
 	wrmsr(MSR_FS_BASE, 0);

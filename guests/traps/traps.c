@@ -6,11 +6,15 @@
  * #PF (a read of the hypervisor's range), #DE (divide by zero). Then the
  * refused cases of set_trap_table: a handler in the hypervisor's range
  * (-EPERM, and the old table still works) and a bad table pointer (-EFAULT).
+ * A GDT of its own (set_gdt, update_descriptor): a DPL-3 data descriptor
+ * loaded into %ds and used; a DPL-0 one and a call gate refused (-EINVAL);
+ * after set_gdt(0) the selector is gone (#GP).
  * "attack=bad-iret" on the command line makes an iret with a forged CS,
  * which must crash only this domain.
  */
 #include "guest.h"
 #include "hypercall.h"
+#include "pt.h"
 
 #include <public/arch-x86_64.h>
 #include <public/xen.h>
@@ -65,6 +69,64 @@ static void check_rc(const char *what, long rc, long want)
 {
 	console_printf("traps: %-28s %ld %s\n", what, rc, rc == want ? "ok" : "FAIL");
 	failures += rc != want;
+}
+
+/*
+ * The GDT checks. Descriptor frames must have no writable mapping (a frame
+ * has one type), so each page is made read-only before set_gdt.
+ */
+#define DESC_DATA3 0x00CFF3000000FFFFull      /* data, read/write, accessed, DPL 3 */
+#define DESC_CODE0 0x00AF9B000000FFFFull      /* 64-bit code, DPL 0 */
+#define DESC_CALL_GATE 0x0000EC000000E008ull  /* 64-bit call gate, DPL 3, to the hypervisor's CS */
+
+static uint64_t gdt_page[512] __attribute__((aligned(4096)));
+static uint64_t evil_gdt_page[512] __attribute__((aligned(4096))) = { [1] = DESC_CALL_GATE };
+
+/* Load %ds with sel and read *p through it; a #GP on the load resumes with v = 0. */
+static uint64_t read_through_ds(uint16_t sel, const volatile uint64_t *p)
+{
+	uint64_t v = 0;
+	__asm__ volatile("lea 1f(%%rip), %%rax\n\tmov %%rax, %[resume]\n\t"
+			 "mov %%ds, %%ecx\n\tmov %w[sel], %%ds\n\tmov (%[p]), %[v]\n"
+			 "1:\tmov %%ecx, %%ds"
+			 : [resume] "=m"(resume_rip), [v] "+r"(v)
+			 : [sel] "r"((uint32_t)sel), [p] "r"(p)
+			 : "rax", "rcx", "memory");
+	return v;
+}
+
+static void gdt_checks(struct start_info *si)
+{
+	static volatile uint64_t magic = 0x6764745f6f6bull;
+	check_rc("pt_init", pt_init(si), 0);
+	gdt_page[2] = DESC_DATA3;
+	xen_pfn_t frame = pt_va_to_mfn(gdt_page), evil = pt_va_to_mfn(evil_gdt_page);
+	check_rc("gdt page made read-only", pt_set_readonly(gdt_page), 0);
+	check_rc("set_gdt(1 frame, 3 entries)", hypercall2(__HYPERVISOR_set_gdt, (unsigned long)&frame, 3), 0);
+	last_vector = ~0ull;
+	check_rc("read through %ds = 0x13", read_through_ds(0x13, &magic) == magic, 1);
+	expect("load of 0x13: no fault", ~0ull, 0, 0);
+	check_rc("gdt page cannot be writable", pt_set_writable(gdt_page), -XEN_EBUSY);
+	uint64_t ma = (frame << 12) + 1 * 8;
+	check_rc("update_descriptor DPL 0 code", hypercall2(__HYPERVISOR_update_descriptor, ma, DESC_CODE0),
+		 -XEN_EINVAL);
+	check_rc("update_descriptor DPL 3 data", hypercall2(__HYPERVISOR_update_descriptor, ma, DESC_DATA3), 0);
+	check_rc("read through %ds = 0x0b", read_through_ds(0x0b, &magic) == magic, 1);
+	expect("load of 0x0b: no fault", ~0ull, 0, 0);
+	check_rc("update_descriptor misaligned", hypercall2(__HYPERVISOR_update_descriptor, ma + 4, DESC_DATA3),
+		 -XEN_EINVAL);
+	/* The attack: a call gate to the hypervisor's code segment. */
+	check_rc("evil gdt page made read-only", pt_set_readonly(evil_gdt_page), 0);
+	check_rc("set_gdt with a call gate", hypercall2(__HYPERVISOR_set_gdt, (unsigned long)&evil, 2),
+		 -XEN_EINVAL);
+	check_rc("GDT in force after the refusal", read_through_ds(0x13, &magic) == magic, 1);
+	check_rc("set_gdt with 7169 entries", hypercall2(__HYPERVISOR_set_gdt, (unsigned long)&frame, 7169),
+		 -XEN_EINVAL);
+	/* None again: the selector is gone, the page is ours to write. */
+	check_rc("set_gdt(0 entries)", hypercall2(__HYPERVISOR_set_gdt, 0, 0), 0);
+	read_through_ds(0x13, &magic);
+	expect("load of 0x13 after set_gdt(0) -> #GP", 13, -1, 0x10);
+	check_rc("gdt page writable again", pt_set_writable(gdt_page), 0);
 }
 
 int guest_main(struct start_info *si)
@@ -130,6 +192,8 @@ int guest_main(struct start_info *si)
 	__asm__ volatile("wrmsr" :: "c"(0xC0000100u), "a"(0u), "d"(0u));
 	TRIGGER("mov $0x1234, %%ecx\n\trdmsr", "i"(0));
 	expect("rdmsr of an unknown MSR -> #GP", 13, 0, 0);
+
+	gdt_checks(si);
 
 	if (strstr(cmdline, "attack=syscall-tf")) {
 		/*

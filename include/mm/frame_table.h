@@ -16,6 +16,9 @@
  *     a writable one also a "writable" type reference, so a frame is never
  *     at once a page table (or descriptor page) and writably mapped;
  *   - an L2/L3/L4 entry takes a general and an L1/L2/L3 type reference;
+ *   - a frame of the guest's GDT (set_gdt) takes a general and a segment-
+ *     descriptor type reference; the first one checks its 512 descriptors
+ *     (descriptor_ok());
  *   - only frames the domain owns may be mapped (the privileged domain may
  *     also map I/O frames, which hold no references);
  *   - the hypervisor's L4 slots are the hypervisor's.
@@ -23,8 +26,9 @@
  * Counts (invariants, checked from scratch by mm_audit()):
  *   count      = present entries in validated tables that map the frame
  *                + pins + page-table roots loaded from it
+ *                + the times it is a frame of the guest's GDT
  *   type_count = the typed ones among them (writable L1 entries, L2..L4
- *                entries, pins and roots)
+ *                entries, pins, roots and GDT frames)
  *
  * Locking: a domain's frame-table entries change only under its
  * domain_mm.lock, which a batch takes once. No frame is referenced by another
@@ -42,7 +46,7 @@
 enum page_type {
 	PGT_none = 0,
 	PGT_l1, PGT_l2, PGT_l3, PGT_l4,  /* PGT_l1 + level - 1 */
-	PGT_seg_desc,                    /* GDT/LDT frames (set_gdt: not yet) */
+	PGT_seg_desc,                    /* GDT frames (set_gdt): checked, never writable */
 	PGT_writable,
 };
 
@@ -87,6 +91,10 @@ static inline struct page_info *mfn_to_page(mfn_t mfn)
 #define MM_FLUSH_TLB 1u
 #define MM_HELD_MAX  2
 
+/* The guest's GDT: at most Xen's FIRST_RESERVED_GDT_PAGE frames of 512 descriptors. */
+#define MM_GDT_FRAMES  14
+#define MM_GDT_ENTRIES (MM_GDT_FRAMES * 512)
+
 /* Counters of the MMU hypercalls, per domain. */
 struct mm_stats {
 	uint64_t batches;         /* mmu_update / mmuext_op calls */
@@ -117,6 +125,14 @@ struct domain_mm {
 	 * writes. INVALID_MFN when unused.
 	 */
 	mfn_t held[MM_HELD_MAX];
+	/*
+	 * The guest's GDT (set_gdt): descriptors 0 .. gdt_entries-1 live in
+	 * gdt_frames[0 .. ceil(gdt_entries / 512) - 1], each holding one
+	 * general and one PGT_seg_desc type reference (a frame listed twice
+	 * holds two). The CPU's GDT holds a copy (core/hypercall.c).
+	 */
+	mfn_t gdt_frames[MM_GDT_FRAMES];
+	unsigned gdt_entries;
 	struct mm_stats stats;
 };
 
@@ -162,6 +178,25 @@ void mm_put_writable(struct domain_mm *mm, mfn_t mfn);
 /* Take a writable reference held for the domain's life (mm->held): 0 or a negative errno. */
 int mm_hold_writable(struct domain_mm *mm, mfn_t mfn);
 
+/*
+ * Segment descriptors (set_gdt, update_descriptor); the rule is stated in
+ * mm/frame_table.c. descriptor_ok: may this 8-byte descriptor be in a
+ * guest's GDT?
+ * mm_get_desc_page / mm_put_desc_page: a general and a PGT_seg_desc type
+ *   reference on a frame of the domain; the first one checks all 512
+ *   descriptors (-VIREO_EINVAL if one is refused), and none is taken while
+ *   the frame has another type in use (-VIREO_EBUSY: a page table, or
+ *   mapped writable).
+ * mm_update_desc: update_descriptor, the descriptor at machine address ma
+ *   (8-byte aligned, in a frame the domain owns) becomes desc, if allowed:
+ *   written in place in a descriptor frame in use, else a plain write if
+ *   the frame may be writable. The caller keeps the CPU's copy coherent.
+ */
+bool descriptor_ok(uint64_t desc);
+int mm_get_desc_page(struct domain_mm *mm, mfn_t mfn);
+void mm_put_desc_page(struct domain_mm *mm, mfn_t mfn);
+int mm_update_desc(struct domain_mm *mm, uint64_t ma, uint64_t desc);
+
 /* A frame of its own the domain may take a general reference on. */
 bool mm_owns(const struct domain_mm *mm, mfn_t mfn);
 
@@ -175,10 +210,12 @@ static inline void mm_sync(struct domain_mm *mm)
 
 /*
  * Recompute every count of the given domains' frames from their page
- * tables, pins and roots, and compare with the frame table; also check that
- * no writable mapping of a page-table or descriptor frame and no mapping of
- * another domain's frame exists. 0, or -VIREO_EIO with the first difference
- * described in why (for tests and the fuzzer; costs a walk of all memory).
+ * tables, pins, roots and GDT frames, and compare with the frame table; also
+ * check that no writable mapping of a page-table or descriptor frame and no
+ * mapping of another domain's frame exists, and that every descriptor frame
+ * in use holds only allowed descriptors. 0, or -VIREO_EIO with the first
+ * difference described in why (for tests and the fuzzer; costs a walk of all
+ * memory).
  */
 int mm_audit(struct domain_mm *const *mms, unsigned n, char *why, unsigned why_len);
 

@@ -115,7 +115,23 @@ void machine_guest_unload(void);
 void machine_tlb_flush_local(void);
 void machine_invlpg(uint64_t va);
 
-/* The first entry into a guest vCPU: registers and page-table root. */
+/*
+ * The guest's part of this CPU's GDT: entries 0 .. GUEST_GDT_ENTRIES-1 of
+ * Xen's 16-page GDT (FIRST_RESERVED_GDT_ENTRY; the hypervisor's selectors
+ * follow). Entries first .. first+n-1 become desc[0 .. n-1], or not
+ * present (0) when desc is NULL. The caller validated them
+ * (descriptor_ok() in mm/); entry 0, the CPU's null descriptor, and
+ * entries past the guest's part are never written. machine_enter_guest
+ * clears the whole part, so a domain never sees another one's descriptors.
+ */
+#define GUEST_GDT_ENTRIES 7168
+void machine_guest_gdt_write(unsigned first, const uint64_t *desc, unsigned n);
+
+/*
+ * The first entry into a guest vCPU: registers and page-table root. Nothing
+ * of a previous domain on this CPU stays visible (its GDT entries, segment,
+ * FPU and debug state).
+ */
 struct guest_entry {
 	uint64_t rip, rsp, rsi;
 	maddr_t root_maddr;

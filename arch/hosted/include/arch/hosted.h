@@ -41,6 +41,9 @@ void hosted_switch_to(struct domain *d);
 long hosted_hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
 		      uint64_t a4, unsigned *restarts);
 
+/* This CPU's guest part of the GDT as machine_guest_gdt_write() left it (GUEST_GDT_ENTRIES). */
+const uint64_t *hosted_guest_gdt(void);
+
 /* Bind the calling thread to the host CPU that backs hosted CPU `cpu` (best effort). */
 void hosted_pin_to_cpu(unsigned cpu);
 
