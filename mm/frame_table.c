@@ -89,7 +89,13 @@ static uint64_t *m2p_alloc(mfn_t nr, unsigned *order_out)
 		order++;
 	mfn_t m = frame_alloc(order);
 	*order_out = order;
-	return m == INVALID_MFN ? NULL : mfn_to_virt(m);
+	if (m == INVALID_MFN)
+		return NULL;
+	/* All of it, not just nr entries: guests see the whole last page. */
+	uint64_t *p = mfn_to_virt(m);
+	for (uint64_t i = 0; i < (PAGE_SIZE << order) / sizeof(uint64_t); i++)
+		p[i] = M2P_INVALID;
+	return p;
 }
 
 int frame_table_init(mfn_t nr)
