@@ -424,12 +424,6 @@ static void release_table(struct domain_mm *mm, mfn_t mfn, unsigned level)
 			put_entry(mm, level, t[i]);
 }
 
-/* Flags an entry may carry, for an update that keeps its frame (the fast path). */
-static bool flags_ok(const struct domain_mm *mm, unsigned level, uint64_t val)
-{
-	return level == 1 || !(val & (PTE_PS | PTE_CACHE));
-}
-
 /* mod_entry for an L1: the hot path of every batch, with nothing recursive in it. */
 static inline int mod_l1_entry(struct domain_mm *mm, mfn_t table, unsigned slot, uint64_t val,
 			       bool preserve_ad)
@@ -441,9 +435,7 @@ static inline int mod_l1_entry(struct domain_mm *mm, mfn_t table, unsigned slot,
 		val |= old & (PTE_A | PTE_D);
 	val = adjust(val);
 	if ((val & PTE_P) && !((old ^ val) & (PTE_ADDR | PTE_P | PTE_W))) {
-		if (!flags_ok(mm, 1, val))
-			return -VIREO_EINVAL;
-		t[slot] = val;
+		t[slot] = val;                     /* same frame and rights: every L1 flag is the guest's */
 		return 0;
 	}
 	int rc = get_l1e(mm, val);
@@ -474,8 +466,8 @@ static int mod_entry(struct domain_mm *mm, mfn_t table, unsigned level, unsigned
 	val = adjust(val);
 	/* Same frame, same presence and writability: only flags change, no references. */
 	if ((val & PTE_P) && !((old ^ val) & (PTE_ADDR | PTE_P | PTE_W))) {
-		if (!flags_ok(mm, level, val))
-			return -VIREO_EINVAL;
+		if (val & (PTE_PS | PTE_CACHE))
+			return -VIREO_EINVAL;      /* as get_entry: no superpages, no cache attributes */
 		t[slot] = val;
 		return 0;
 	}

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
+
 #include <core/config.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -43,15 +45,6 @@ static bool domain_ok(const struct config *c, unsigned i)
 	return true;
 }
 
-static bool all_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		if (b[i])
-			return false;
-	return true;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -63,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc > 0)
 		abort();
 	if (rc < 0) {
-		if (!all_zero(&c, sizeof(c)))
+		if (!test_all_zero(&c, sizeof(c)))
 			abort();
 		return 0;
 	}
@@ -72,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < c.nr_domains; i++)
 		if (!domain_ok(&c, i))
 			abort();
-	if (!all_zero(&c.domains[c.nr_domains],
+	if (!test_all_zero(&c.domains[c.nr_domains],
 		      (CONFIG_MAX_DOMAINS - c.nr_domains) * sizeof(c.domains[0])))
 		abort();
 	return 0;

@@ -18,6 +18,8 @@
 #ifndef TESTS_HARNESS_H
 #define TESTS_HARNESS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -49,6 +51,16 @@ const char *test_capture_end(int saved, size_t *len);
  * not run. For invariants that are meant to stop the machine.
  */
 int test_dies_asserting(void (*fn)(void));
+
+/* Whether n bytes at p are all zero (also usable by fuzz targets: header only). */
+static inline bool test_all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
 
 #define CHECK(cond) \
 	do { if (!(cond)) test_fail(__FILE__, __LINE__, #cond); } while (0)

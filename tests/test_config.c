@@ -55,15 +55,6 @@ static int parse_n(const char *s, size_t n)
 
 static int parse(const char *s) { return parse_n(s, strlen(s)); }
 
-static bool all_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		if (b[i])
-			return false;
-	return true;
-}
 
 static unsigned count_lines(const char *s)
 {
@@ -80,7 +71,7 @@ static void expect_refusal_n(const char *text, size_t n, int err, const char *wh
 	int rc = parse_n(text, n);
 
 	if (rc != err || !strstr(parse_log, what) || strncmp(parse_log, "config: test.cfg:", 17) ||
-	    count_lines(parse_log) != 1 || !all_zero(&cfg, sizeof(cfg))) {
+	    count_lines(parse_log) != 1 || !test_all_zero(&cfg, sizeof(cfg))) {
 		printf("  line %d: rc %d (want %d), want \"%s\", log: %s\n", line, rc, err, what,
 		       parse_log);
 		test_fail(__FILE__, line, what);
@@ -150,7 +141,7 @@ static void check_good(void)
 	CHECK_EQ(t->weight, 256);
 	CHECK_EQ(t->warp_us, 0);
 	CHECK_EQ(t->line, 15);
-	CHECK(all_zero(&cfg.domains[2], sizeof(cfg.domains) - 2 * sizeof(cfg.domains[0])));
+	CHECK(test_all_zero(&cfg.domains[2], sizeof(cfg.domains) - 2 * sizeof(cfg.domains[0])));
 }
 
 static void config_good_file(void)
@@ -237,12 +228,12 @@ static void config_empty(void)
 {
 	ACCEPTED("");
 	CHECK_EQ(cfg.nr_domains, 0);
-	CHECK(all_zero(&cfg, sizeof(cfg)));
+	CHECK(test_all_zero(&cfg, sizeof(cfg)));
 	ACCEPTED("\n\n   \n# nothing\n");
 	CHECK_EQ(cfg.nr_domains, 0);
 	ACCEPTED("hypervisor_cmdline = \"vireo.bench\"\ncpus = 2\nmachine_memory = \"1G\"\n");
 	CHECK_EQ(cfg.nr_domains, 0);
-	CHECK(all_zero(&cfg, sizeof(cfg)));
+	CHECK(test_all_zero(&cfg, sizeof(cfg)));
 }
 
 /* Machine keys are the host tool's: any value, repeats allowed (it keeps the last). */
@@ -264,7 +255,7 @@ static void config_bad_value_message(void)
 	      "memory = lots\n");
 	CHECK(!strcmp(parse_log, "config: test.cfg:7: 'memory': expected a number of MiB "
 				 "from 4 to 1048576, got \"lots\"\n"));
-	CHECK(all_zero(&cfg, sizeof(cfg)));
+	CHECK(test_all_zero(&cfg, sizeof(cfg)));
 	/* A long value is cut at 40 characters. */
 	REFUSED(one_domain("memory = 1234567890123456789012345678901234567890123\n"),
 		-VIREO_EINVAL, "got \"1234567890123456789012345678901234567890\"...\n");
@@ -503,7 +494,7 @@ static void config_every_prefix(void)
 		CHECK(rc == 0 || rc == -VIREO_EINVAL);
 		CHECK(rc == 0 ? !parse_log[0] : count_lines(parse_log) == 1);
 		if (rc)
-			CHECK(all_zero(&cfg, sizeof(cfg)));
+			CHECK(test_all_zero(&cfg, sizeof(cfg)));
 	}
 	CHECK_EQ(parse_n(good_file, n), 0);
 	check_good();

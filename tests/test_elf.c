@@ -250,15 +250,6 @@ static int parse_span(uint64_t max_span, struct elf_guest *g)
 
 static int parse(struct elf_guest *g) { return parse_span(GIB, g); }
 
-static bool all_zero(const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		if (b[i])
-			return false;
-	return true;
-}
 
 /* elf_parse must refuse M with err, print a line containing what, zero *out. */
 static void expect_refusal_span(uint64_t max_span, int err, const char *what, int line)
@@ -269,7 +260,7 @@ static void expect_refusal_span(uint64_t max_span, int err, const char *what, in
 	memset(&g, 0xA5, sizeof(g));
 	rc = parse_span(max_span, &g);
 	if (rc != err || !strstr(parse_log, what) || !strstr(parse_log, "elf: ") ||
-	    !all_zero(&g, sizeof(g))) {
+	    !test_all_zero(&g, sizeof(g))) {
 		printf("  line %d: rc %d (want %d), log: %s", line, rc, err, parse_log);
 		test_fail(__FILE__, line, what);
 	}
@@ -864,7 +855,7 @@ static void elf_random_mutations(void)
 			CHECK(g.nr_segs >= 1 && g.nr_segs <= ELF_MAX_SEGS);
 			CHECK(g.virt_kend - g.virt_kstart <= GIB);
 		} else {
-			CHECK(all_zero(&g, sizeof(g)));
+			CHECK(test_all_zero(&g, sizeof(g)));
 			CHECK(strstr(parse_log, "elf: ") != NULL);
 		}
 	}
@@ -915,13 +906,13 @@ static void elf_load_into_buffer(void)
 	CHECK_EQ(c.calls, 3 + 2 + 1);                 /* one per page of memsz */
 	/* text: 0x1000 file bytes, then 0x2000 zeroes */
 	CHECK(!memcmp(c.mem, M.b + DATA_OFF, 0x1000));
-	CHECK(all_zero(c.mem + 0x1000, 0x2000));
+	CHECK(test_all_zero(c.mem + 0x1000, 0x2000));
 	/* data at +0x200000: 0x800 file bytes, zeroes to 0x2000 */
 	CHECK(!memcmp(c.mem + 0x200000, M.b + DATA_OFF + 0x1000, 0x800));
-	CHECK(all_zero(c.mem + 0x200800, 0x1800));
+	CHECK(test_all_zero(c.mem + 0x200800, 0x1800));
 	/* percpu-like at +0x400000 */
 	CHECK(!memcmp(c.mem + 0x400000, M.b + DATA_OFF + 0x2000, 0x100));
-	CHECK(all_zero(c.mem + 0x400100, 0xf00));
+	CHECK(test_all_zero(c.mem + 0x400100, 0xf00));
 	CHECK_EQ(c.mem[0x3000], 0xEE);                /* gaps untouched */
 
 	/* A segment that starts mid-page is cut at page boundaries. */

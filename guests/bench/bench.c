@@ -357,7 +357,6 @@ static void user_mode_benchmark(void)
 	uint64_t l4m, l3m, l2m, l1m, codem, stackm;
 	uint64_t *l4 = fresh_page(&l4m), *l3 = fresh_page(&l3m), *l2 = fresh_page(&l2m);
 	uint64_t *l1 = fresh_page(&l1m), *code = fresh_page(&codem), *stack = fresh_page(&stackm);
-	static const struct trap_info none[] = { { 0, 0, 0, { 0 }, 0 } };
 	long rc;
 
 	if (!l4 || !l3 || !l2 || !l1 || !code || !stack)
@@ -381,7 +380,6 @@ static void user_mode_benchmark(void)
 			best = c;                      /* run 0 warms up */
 	}
 	result("guest/user_syscall", best, OPS, 0);
-	(void)none;
 }
 
 static void mode_benchmarks(void)
