@@ -30,6 +30,7 @@
 
 
 static struct domain domains[MAX_DOMAINS];
+_Static_assert(MAX_DOMAINS <= MM_MAX_DOMAINS, "the frame table knows every domain");
 
 /* ---- building ------------------------------------------------------------- */
 
@@ -168,26 +169,29 @@ struct domain *domain_by_id(unsigned domid)
 
 /*
  * Give back a domain's memory (its state stays: ended or never started).
- * Nothing may still run on its page tables. No other domain holds
- * references to its frames (no grants or foreign mappings yet), so every
- * frame goes back at once.
+ * Nothing may still run on its page tables. Its own references go first;
+ * a frame the privileged domain still maps (a foreign mapping) stays
+ * allocated, an orphan, until that mapping goes. Returns how many did.
  */
-static void domain_free_memory(struct domain *d)
+static uint64_t domain_free_memory(struct domain *d)
 {
+	uint64_t kept = 0;
+
+	spin_lock(&d->mm.lock);
+	if (d->p2m)
+		mm_relinquish(&d->mm, d->p2m, d->nr_pages);
 	for (uint64_t pfn = 0; d->p2m && pfn < d->nr_pages; pfn++)
-		if (d->p2m[pfn] != INVALID_MFN) {
-			mm_release(d->p2m[pfn]);
-			frame_free(d->p2m[pfn], 0);
-		}
+		if (d->p2m[pfn] != INVALID_MFN)
+			kept += !mm_give_back(&d->mm, d->p2m[pfn]);
 	/* 0 too: a slot never built is all zero, and MFN 0 is never a domain's (low 1 MiB). */
-	if (d->shared_info_mfn != INVALID_MFN && d->shared_info_mfn) {
-		mm_release(d->shared_info_mfn);
-		frame_free(d->shared_info_mfn, 0);
-	}
+	if (d->shared_info_mfn != INVALID_MFN && d->shared_info_mfn)
+		kept += !mm_give_back(&d->mm, d->shared_info_mfn);
+	spin_unlock(&d->mm.lock);
 	xfree(d->p2m);
 	d->p2m = NULL;
 	d->shared_info_mfn = INVALID_MFN;
 	d->vcpu_info_mfn = INVALID_MFN;
+	return kept;
 }
 
 /* Give back a domain's memory and its slot. Nothing may still run on its page tables. */
@@ -339,6 +343,33 @@ void domain_console_put(struct domain *d, char c)
 struct domain *cpu_current[MAX_CPUS];   /* written only by its own CPU */
 static spinlock_t domains_lock = SPINLOCK_INIT;   /* guards every domain's state */
 
+uint64_t domain_release_memory(struct domain *d)
+{
+	spin_lock(&domains_lock);
+	d->dying = true;                           /* no new foreign mappings of it */
+	spin_unlock(&domains_lock);
+	return domain_free_memory(d);
+}
+
+int domain_foreign(const struct domain *d, unsigned domid, struct domain_mm **out)
+{
+	struct domain *f = domain_by_id(domid);
+	enum domain_state state = DOMAIN_EMPTY;
+
+	if (!d->privileged)
+		return -VIREO_EPERM;
+	spin_lock(&domains_lock);
+	if (f && !f->dying)
+		state = f->state;
+	spin_unlock(&domains_lock);
+	if (state != DOMAIN_READY && state != DOMAIN_RUNNING)
+		return -VIREO_ESRCH;
+	if (f->privileged || f == d)
+		return -VIREO_EPERM;
+	*out = &f->mm;
+	return 0;
+}
+
 static const char *const shutdown_names[] = {
 	"poweroff", "reboot", "suspend", "crash", "watchdog", "soft_reset",
 };
@@ -415,8 +446,13 @@ static NORETURN void domain_end(struct domain *d, enum domain_state state, unsig
 	uint64_t pages = d->nr_pages + 1;          /* and shared_info */
 	machine_guest_unload();
 	cpu_current[cpu_id()] = NULL;
-	domain_free_memory(d);
-	printk("domain %u: %llu KiB returned\n", d->domid, (unsigned long long)(pages * (PAGE_SIZE / 1024)));
+	uint64_t kept = domain_release_memory(d);
+	if (kept)
+		printk("domain %u: %llu KiB returned, %llu KiB when another domain unmaps them\n", d->domid,
+		       (unsigned long long)((pages - kept) * (PAGE_SIZE / 1024)),
+		       (unsigned long long)(kept * (PAGE_SIZE / 1024)));
+	else
+		printk("domain %u: %llu KiB returned\n", d->domid, (unsigned long long)(pages * (PAGE_SIZE / 1024)));
 	spin_lock(&domains_lock);
 	d->shutdown_reason = reason;
 	d->state = state;

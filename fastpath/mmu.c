@@ -42,16 +42,30 @@ static bool canonical(uint64_t va)
 
 /*
  * foreigndom of mmu_update/mmuext_op: the owner of the frames mapped
- * (bits 15:0) and of the page tables (bits 31:16, plus one). Only the
- * domain itself is supported; mapping another domain's frames is for the
- * privileged domain and is not there yet.
+ * (bits 15:0) and of the page tables (bits 31:16, plus one). The tables
+ * are always the caller's own (another domain's: -VIREO_EOPNOTSUPP for the
+ * privileged domain). mmu_update's L1 entries may map another domain's
+ * frames (the "Foreign mappings" rules, mm/frame_table.c; *foreign names
+ * it); mmuext_op on another domain's frames is not there
+ * (-VIREO_EOPNOTSUPP). DOMID_IO: the I/O frames the privileged domain maps
+ * anyway.
  */
-static long check_foreigndom(const struct domain *d, uint64_t fd)
+static long check_foreigndom(const struct domain *d, uint64_t fd, bool map_ok, struct domain_mm **foreign)
 {
 	uint16_t data = (uint16_t)fd, pt = (uint16_t)(fd >> 16);
-	if ((data == DOMID_SELF || data == d->domid) && (pt == 0 || pt == d->domid + 1))
+
+	*foreign = NULL;
+	if (pt != 0 && pt != d->domid + 1)
+		return d->privileged ? -VIREO_EOPNOTSUPP : -VIREO_EPERM;
+	if (data == DOMID_SELF || data == d->domid)
 		return 0;
-	return d->privileged ? -VIREO_EOPNOTSUPP : -VIREO_EPERM;
+	if (!d->privileged)
+		return -VIREO_EPERM;
+	if (data == DOMID_IO)
+		return 0;
+	if (!map_ok)
+		return -VIREO_EOPNOTSUPP;
+	return domain_foreign(d, data, foreign);
 }
 
 static long mmu_one(struct domain_mm *mm, const struct mmu_update *req)
@@ -74,14 +88,16 @@ struct batch {
 	uint32_t done;                        /* done by earlier parts of a continued batch */
 };
 
-static long batch_begin(struct batch *b, struct hypercall_args *a)
+static long batch_begin(struct batch *b, struct hypercall_args *a, bool map_ok)
 {
+	struct domain_mm *foreign;
+
 	b->d = current_domain;
 	b->list = a->a[0];
 	b->count = (uint32_t)a->a[1];          /* unsigned int in Xen's ABI */
 	b->pdone = a->a[2];
 	b->done = 0;
-	long rc = check_foreigndom(b->d, a->a[3]);
+	long rc = check_foreigndom(b->d, a->a[3], map_ok, &foreign);
 	if (rc)
 		return rc;
 	bool continued = b->count & MMU_UPDATE_PREEMPTED;
@@ -91,6 +107,7 @@ static long batch_begin(struct batch *b, struct hypercall_args *a)
 			return -VIREO_EFAULT;
 	}
 	spin_lock(&b->d->mm.lock);
+	mm_set_foreign(&b->d->mm, foreign);
 	if (!continued)
 		b->d->mm.stats.batches++;        /* a continued batch is the same batch */
 	return 0;
@@ -107,6 +124,7 @@ static long batch_end(struct batch *b, struct hypercall_args *a, uint64_t i, siz
 	mm_sync(mm);
 	if (rc)
 		mm->stats.refused++;
+	mm_set_foreign(mm, NULL);
 	spin_unlock(&mm->lock);
 	b->done += (uint32_t)i;
 	if (b->pdone)
@@ -128,11 +146,11 @@ static long batch_end(struct batch *b, struct hypercall_args *a, uint64_t i, siz
  */
 static inline __attribute__((always_inline)) long
 batch_run(struct hypercall_args *a, void *buf, size_t entry_size,
-	  long (*fn)(struct domain_mm *mm, const void *entry), size_t counter_offset)
+	  long (*fn)(struct domain_mm *mm, const void *entry), size_t counter_offset, bool map_ok)
 {
 	struct batch b;
 	uint64_t i = 0, start = machine_tsc();
-	long rc = batch_begin(&b, a);
+	long rc = batch_begin(&b, a, map_ok);
 	bool preempted = false;
 
 	if (rc)
@@ -168,7 +186,7 @@ static long mmu_entry(struct domain_mm *mm, const void *e)
 long do_mmu_update(struct hypercall_args *a)
 {
 	struct mmu_update req[CHUNK];
-	return batch_run(a, req, sizeof(req[0]), mmu_entry, __builtin_offsetof(struct mm_stats, updates));
+	return batch_run(a, req, sizeof(req[0]), mmu_entry, __builtin_offsetof(struct mm_stats, updates), true);
 }
 
 /*
@@ -262,7 +280,7 @@ static long mmuext_entry(struct domain_mm *mm, const void *e)
 long do_mmuext_op(struct hypercall_args *a)
 {
 	struct mmuext_op op[CHUNK];
-	return batch_run(a, op, sizeof(op[0]), mmuext_entry, __builtin_offsetof(struct mm_stats, ops));
+	return batch_run(a, op, sizeof(op[0]), mmuext_entry, __builtin_offsetof(struct mm_stats, ops), false);
 }
 
 /*
@@ -270,10 +288,10 @@ long do_mmuext_op(struct hypercall_args *a)
  * current kernel page tables becomes val, validated as by mmu_update; then
  * the flush the flags ask for (UVMF_MULTI with a vCPU bitmap pointer in
  * flags' upper bits, UVMF_LOCAL and UVMF_ALL all mean this vCPU today).
+ * foreign: the domain whose frames val maps instead of the caller's own.
  */
-long do_update_va_mapping(struct hypercall_args *a)
+static long uvm(uint64_t va, uint64_t val, uint64_t flags, struct domain_mm *foreign)
 {
-	uint64_t va = a->a[0], val = a->a[1], flags = a->a[2];
 	struct domain_mm *mm = &current_domain->mm;
 	mfn_t l1;
 	unsigned slot;
@@ -282,6 +300,7 @@ long do_update_va_mapping(struct hypercall_args *a)
 	if (!canonical(va) || !domain_range_is_guest(va, va + 1))
 		return -VIREO_EINVAL;
 	spin_lock(&mm->lock);
+	mm_set_foreign(mm, foreign);
 	rc = mm_l1_slot(mm, va, &l1, &slot);
 	if (rc == 0)
 		rc = mm_update_l1(mm, l1, slot, val);
@@ -298,14 +317,31 @@ long do_update_va_mapping(struct hypercall_args *a)
 		mm->stats.refused++;
 	}
 	mm_sync(mm);
+	mm_set_foreign(mm, NULL);
 	spin_unlock(&mm->lock);
 	return rc;
 }
 
+long do_update_va_mapping(struct hypercall_args *a)
+{
+	return uvm(a->a[0], a->a[1], a->a[2], NULL);
+}
+
+/*
+ * update_va_mapping_otherdomain(va, val, flags, domid): the same, val
+ * mapping a frame of domain domid (the privileged domain, an unprivileged
+ * domid: mm/frame_table.c's "Foreign mappings"; DOMID_SELF is the caller).
+ */
 long do_update_va_mapping_otherdomain(struct hypercall_args *a)
 {
-	/* Mapping another domain's frames: for the privileged domain, not there yet. */
-	return current_domain->privileged ? -VIREO_EOPNOTSUPP : -VIREO_EPERM;
+	struct domain_mm *foreign = NULL;
+	uint16_t domid = (uint16_t)a->a[3];
+	if (domid != DOMID_SELF) {
+		long rc = domain_foreign(current_domain, domid, &foreign);
+		if (rc)
+			return rc;
+	}
+	return uvm(a->a[0], a->a[1], a->a[2], foreign);
 }
 
 /*

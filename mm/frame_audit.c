@@ -20,6 +20,17 @@ static int owner_index(struct domain_mm *const *mms, unsigned n, uint16_t owner)
 	return -1;
 }
 
+/* May mm's L1 map this frame of another domain (a foreign mapping)? */
+static bool foreign_ok(struct domain_mm *const *mms, unsigned n, const struct domain_mm *mm, mfn_t target)
+{
+	if (!mm->privileged || target >= frame_table_frames)
+		return false;
+	if (frame_table[target].owner == OWNER_ORPHAN)
+		return true;
+	int o = owner_index(mms, n, frame_table[target].owner);
+	return o >= 0 && !mms[o]->privileged;
+}
+
 int mm_audit(struct domain_mm *const *mms, unsigned n, char *why, unsigned why_len)
 {
 	uint32_t *cnt = xmalloc(frame_table_frames * sizeof(uint32_t));
@@ -107,7 +118,7 @@ int mm_audit(struct domain_mm *const *mms, unsigned n, char *why, unsigned why_l
 			if (level == 1 && mm->privileged &&
 			    (target >= frame_table_frames || frame_table[target].owner == OWNER_IO))
 				continue;
-			if (!mm_owns(mm, target))
+			if (!mm_owns(mm, target) && !(level == 1 && foreign_ok(mms, n, mm, target)))
 				FAIL("frame %llu (L%u) slot %u maps frame %llu, not its domain's",
 				     (unsigned long long)m, level, s, (unsigned long long)target);
 			cnt[target]++;
@@ -127,8 +138,14 @@ int mm_audit(struct domain_mm *const *mms, unsigned n, char *why, unsigned why_l
 
 	for (mfn_t m = 0; m < frame_table_frames; m++) {
 		const struct page_info *pg = &frame_table[m];
-		if (owner_index(mms, n, pg->owner) < 0)
+		if (pg->owner == OWNER_ORPHAN) {
+			/* Only the mappings of others hold it: of the audited domains, when all are given. */
+			if (!pg->count || pg->flags || (pg->type_count && pg->type != PGT_writable))
+				FAIL("orphan frame %llu: count %u type %u type_count %u flags 0x%x",
+				     (unsigned long long)m, pg->count, pg->type, pg->type_count, pg->flags);
+		} else if (owner_index(mms, n, pg->owner) < 0) {
 			continue;
+		}
 		if (pg->count != cnt[m] || pg->type_count != tcnt[m])
 			FAIL("frame %llu (type %u): count %u type_count %u, but %u and %u references exist",
 			     (unsigned long long)m, pg->type, pg->count, pg->type_count, cnt[m], tcnt[m]);

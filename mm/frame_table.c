@@ -12,7 +12,8 @@
  *     flush), as Xen adjusts guest entries.
  *  L1 entries
  *   - the frame must be the domain's own (-VIREO_EPERM otherwise); the
- *     privileged domain may map I/O frames (not RAM), which hold nothing;
+ *     privileged domain may map I/O frames (not RAM), which hold nothing,
+ *     and foreign frames (below);
  *   - a writable mapping takes a writable type reference: refused
  *     (-VIREO_EBUSY) while the frame is a page table or descriptor page;
  *   - cache attributes (PWT, PCD, PAT) are the guest's, as on Xen (Linux
@@ -46,6 +47,32 @@
  *     allows checked call gates). A guest kernel runs in ring 3: nothing
  *     in its GDT may lead below ring 3.
  *
+ *  Foreign mappings (mmu_update with foreigndom, update_va_mapping_
+ *  otherdomain: domain_mm.foreign is the domain named for the batch)
+ *   - only a privileged domain, only frames of an unprivileged one, only
+ *     through an update of an L1 entry in use: a table being validated
+ *     may map only its own domain's frames, and an L1 update of a batch
+ *     that names another domain only that domain's (and I/O), as on Xen.
+ *     (Nothing privileged
+ *     is ever mapped by another domain, so a privileged domain's lock may
+ *     be held while an unprivileged one's is taken, never the reverse.)
+ *   - the entry holds a general reference on the frame, and a writable
+ *     one a writable type reference, as for the domain's own frames: the
+ *     owner cannot make a frame a page table while another domain maps it
+ *     writable, and the frame is not freed while any mapping remains;
+ *   - a writable foreign mapping of a frame that was a page table of its
+ *     owner with no full flush by the owner since is refused
+ *     (-VIREO_EBUSY): the owner's CPU may still cache it as a table, and
+ *     Vireo has no remote flush yet;
+ *   - a frame's counts change only under its owner's lock (or the orphan
+ *     lock, below): a domain taking or dropping a foreign reference takes
+ *     that lock for the moment it does;
+ *   - when a domain ends, its own references are dropped (mm_relinquish)
+ *     and a frame still mapped by another domain becomes an *orphan*
+ *     (OWNER_ORPHAN, never mapped anew), freed by its last reference.
+ *   - dropping a writable foreign mapping owes a flush by the domain that
+ *     held it (its CPU may cache it), before that domain runs again.
+ *
  * Counts never pass frame_count_limit (-VIREO_EOVERFLOW).
  *
  * A refused request leaves every count, owner, pin, validated flag, root and
@@ -76,6 +103,12 @@ mfn_t frame_table_frames;
 uint32_t frame_count_limit = 0x7FFFFFFFu;
 
 #define M2P_INVALID (~0ull)
+
+/* Each domain's MMU state by owner (domid + 1), to find the lock of a frame's owner. */
+static struct domain_mm *mm_by_owner[MM_MAX_DOMAINS + 1];
+
+/* Guards the counts of orphans (frames of ended domains that others still map). */
+static spinlock_t orphan_lock = SPINLOCK_INIT;
 
 /*
  * The M2P comes straight from the frame allocator, page aligned and
@@ -130,26 +163,20 @@ void mm_domain_init(struct domain_mm *mm, unsigned domid, bool privileged)
 {
 	*mm = (struct domain_mm){
 		.lock = SPINLOCK_INIT, .owner = (uint16_t)(domid + 1), .privileged = privileged,
-		.root = INVALID_MFN, .user_root = INVALID_MFN, .clock = 1,
+		.root = INVALID_MFN, .user_root = INVALID_MFN, .clock = 1, .map_owner = (uint16_t)(domid + 1),
 	};
 	for (unsigned i = 0; i < MM_HELD_MAX; i++)
 		mm->held[i] = INVALID_MFN;
 	for (unsigned i = 0; i < MM_GDT_FRAMES; i++)
 		mm->gdt_frames[i] = INVALID_MFN;
+	if (domid < MM_MAX_DOMAINS)
+		mm_by_owner[domid + 1] = mm;
 }
 
 void mm_assign(struct domain_mm *mm, mfn_t mfn, uint64_t pfn)
 {
 	frame_table[mfn] = (struct page_info){ .owner = mm->owner };
 	machine_to_phys[mfn] = pfn;
-}
-
-void mm_release(mfn_t mfn)
-{
-	if (mfn < frame_table_frames) {
-		frame_table[mfn] = (struct page_info){ 0 };
-		machine_to_phys[mfn] = M2P_INVALID;
-	}
 }
 
 bool mm_owns(const struct domain_mm *mm, mfn_t mfn)
@@ -252,6 +279,86 @@ static inline void put_writable(struct domain_mm *mm, struct page_info *pg)
 		pg->stamp = mm->clock;
 }
 
+/* ---- foreign references (the rule is at the top of this file) -------------- */
+
+static struct domain_mm *mm_of(uint16_t owner)
+{
+	return owner != OWNER_NONE && owner <= MM_MAX_DOMAINS ? mm_by_owner[owner] : NULL;
+}
+
+/*
+ * Take and return the lock that guards the counts of a frame another
+ * domain maps: its owner's, or the orphans'; NULL for a frame no domain has
+ * (I/O). The owner is read again under the lock, because an ending domain
+ * orphans its frames under its own lock.
+ */
+static spinlock_t *lock_frame_owner(const struct page_info *pg)
+{
+	for (;;) {
+		uint16_t o = __atomic_load_n(&pg->owner, __ATOMIC_ACQUIRE);
+		struct domain_mm *owner = mm_of(o);
+		spinlock_t *l = o == OWNER_ORPHAN ? &orphan_lock : owner ? &owner->lock : NULL;
+		if (!l)
+			return NULL;
+		spin_lock(l);
+		if (__atomic_load_n(&pg->owner, __ATOMIC_RELAXED) == o)
+			return l;
+		spin_unlock(l);
+	}
+}
+
+/*
+ * A present L1 entry of mm's mapping a frame of mm->foreign (the domain the
+ * batch names): the references taken under that domain's lock, or nothing
+ * and -VIREO_EPERM (not that domain's frame, or no foreign domain named;
+ * in a foreign batch the domain's own frames are refused too, as Xen).
+ */
+static int get_foreign_l1e(struct domain_mm *mm, struct page_info *pg, bool writable)
+{
+	struct domain_mm *f = mm->foreign;
+	int rc = -VIREO_EPERM;
+
+	if (!f || !pg)
+		return rc;
+	spin_lock(&f->lock);
+	if (pg->owner == f->owner) {
+		rc = pg->count < frame_count_limit ? 0 : -VIREO_EOVERFLOW;
+		/* Its owner's CPU may still cache its last page-table incarnation. */
+		if (rc == 0 && writable && !pg->type_count && pg->type != PGT_writable &&
+		    pg->type != PGT_none && pg->stamp == f->clock)
+			rc = -VIREO_EBUSY;
+		if (rc == 0 && writable)
+			rc = get_writable(f, pg);       /* owes the owner no flush: ruled out above */
+		if (rc == 0)
+			pg->count++;
+	}
+	spin_unlock(&f->lock);
+	return rc;
+}
+
+static void free_orphan(mfn_t mfn)
+{
+	frame_table[mfn] = (struct page_info){ 0 };
+	frame_free(mfn, 0);
+}
+
+/* Drop what a present L1 entry of mm's holds on another domain's frame (or an orphan). */
+static void put_foreign_l1e(struct domain_mm *mm, mfn_t mfn, struct page_info *pg, bool writable)
+{
+	spinlock_t *l = lock_frame_owner(pg);
+	if (!l)
+		return;                            /* I/O frames held nothing */
+	struct domain_mm *owner = mm_of(pg->owner);
+	if (writable) {
+		mm->pending |= MM_FLUSH_TLB;       /* this domain's CPU may cache it writable */
+		if (--pg->type_count == 0)
+			pg->stamp = owner ? owner->clock : 0;
+	}
+	if (--pg->count == 0 && !owner)
+		free_orphan(mfn);                  /* its domain ended; this was the last mapping */
+	spin_unlock(l);
+}
+
 /*
  * A reference of type `type` on a frame the caller holds a general
  * reference on. The first reference of a page-table type validates it.
@@ -283,7 +390,10 @@ static int get_page_type(struct domain_mm *mm, mfn_t mfn, unsigned type)
 	}
 	pg->type_count = 1;
 	if (is_pt_type(type) && !(pg->flags & PGF_validated)) {
+		struct domain_mm *foreign = mm->foreign;
+		mm_set_foreign(mm, NULL);          /* a table being validated maps its own frames */
 		int rc = validate_table(mm, mfn, type - PGT_l1 + 1);
+		mm_set_foreign(mm, foreign);
 		if (rc) {
 			/*
 			 * The frame is as it was. Tables below it that validated before
@@ -346,8 +456,9 @@ static inline int get_l1e(struct domain_mm *mm, uint64_t e)
 
 	if (!(e & PTE_P))
 		return 0;
-	if (unlikely(!pg || pg->owner != mm->owner))
-		return is_io(mm, mfn) ? 0 : -VIREO_EPERM;   /* I/O frames hold nothing */
+	/* map_owner: the domain's own frames, except in a foreign batch (then only the other's). */
+	if (unlikely(!pg || pg->owner != mm->map_owner))
+		return is_io(mm, mfn) ? 0 : get_foreign_l1e(mm, pg, e & PTE_W);   /* I/O frames hold nothing */
 	if (pg->count >= frame_count_limit)
 		return -VIREO_EOVERFLOW;
 	if (e & PTE_W) {
@@ -361,10 +472,15 @@ static inline int get_l1e(struct domain_mm *mm, uint64_t e)
 
 static inline void put_l1e(struct domain_mm *mm, uint64_t e)
 {
-	struct page_info *pg = mfn_to_page((e & PTE_ADDR) >> PAGE_SHIFT);
+	mfn_t mfn = (e & PTE_ADDR) >> PAGE_SHIFT;
+	struct page_info *pg = mfn_to_page(mfn);
 
-	if (!(e & PTE_P) || !pg || pg->owner != mm->owner)
+	if (!(e & PTE_P) || !pg)
 		return;                                    /* I/O frames held nothing */
+	if (unlikely(pg->owner != mm->owner)) {
+		put_foreign_l1e(mm, mfn, pg, e & PTE_W);
+		return;
+	}
 	if (e & PTE_W)
 		put_writable(mm, pg);
 	pg->count--;
@@ -656,6 +772,54 @@ int mm_copy_page(struct domain_mm *mm, mfn_t dst, mfn_t src)
 	}
 	put_page(src);
 	return rc;
+}
+
+/* ---- the end of a domain ---------------------------------------------------- */
+
+void mm_relinquish(struct domain_mm *mm, const mfn_t *frames, uint64_t nr)
+{
+	const mfn_t roots[2] = { mm->root, mm->user_root };
+
+	mm->root = mm->user_root = INVALID_MFN;
+	for (unsigned r = 0; r < 2; r++)
+		if (roots[r] != INVALID_MFN)
+			put_page_and_type(mm, roots[r]);
+	for (unsigned h = 0; h < MM_HELD_MAX; h++) {
+		if (mm->held[h] != INVALID_MFN)
+			put_page_and_type(mm, mm->held[h]);
+		mm->held[h] = INVALID_MFN;
+	}
+	for (unsigned g = 0; g < (mm->gdt_entries + 511) / 512; g++)
+		put_page_and_type(mm, mm->gdt_frames[g]);
+	for (unsigned g = 0; g < MM_GDT_FRAMES; g++)
+		mm->gdt_frames[g] = INVALID_MFN;
+	mm->gdt_entries = 0;
+	/* With the pins gone, nothing anchors a table: each one's last type reference drops. */
+	for (uint64_t i = 0; i < nr; i++)
+		if (frames[i] != INVALID_MFN && mm_owns(mm, frames[i]) && (frame_table[frames[i]].flags & PGF_pinned)) {
+			frame_table[frames[i]].flags &= (uint8_t)~PGF_pinned;
+			put_page_and_type(mm, frames[i]);
+		}
+	mm_set_foreign(mm, NULL);
+	mm->pending = 0;                           /* nothing runs on its tables any more */
+}
+
+bool mm_give_back(struct domain_mm *mm, mfn_t mfn)
+{
+	struct page_info *pg = mfn_to_page(mfn);
+
+	if (!pg || pg->owner != mm->owner)
+		return true;
+	machine_to_phys[mfn] = M2P_INVALID;
+	if (pg->count == 0) {
+		*pg = (struct page_info){ 0 };
+		frame_free(mfn, 0);
+		return true;
+	}
+	spin_lock(&orphan_lock);
+	__atomic_store_n(&pg->owner, OWNER_ORPHAN, __ATOMIC_RELEASE);
+	spin_unlock(&orphan_lock);
+	return false;
 }
 
 void mm_flush_tlb(struct domain_mm *mm)

@@ -11,7 +11,9 @@
  * clear/copy page, LDTs, unknown commands), update_va_mapping, multicalls
  * of those, vcpu_info registration (a frame the hypervisor holds writable),
  * writable page tables (vm_assist, then emulated direct writes to an L1),
- * and plain writes through the guest's own writable mappings. Requests are
+ * plain writes through the guest's own writable mappings, foreign mappings
+ * (foreigndom naming another domain, update_va_mapping_otherdomain), and a
+ * domain ending mid-input (what another still maps of it becomes an orphan). Requests are
  * written into the acting domain's memory through its own page tables, as a
  * guest would. Sometimes every batch is preempted at each chunk
  * (hypercall_preempt_tsc = 1, the continuations followed as a guest
@@ -20,14 +22,15 @@
  *
  * After every hypercall (and emulated write):
  *   - mm_audit() of all domains: every count recomputed from scratch, no
- *     writable mapping of a page table, no mapping of another's frame (run
- *     again only when what it reads changed since the last one);
+ *     writable mapping of a page table, no mapping of another's frame but
+ *     the privileged domain's of an unprivileged one's (run again only when
+ *     what it reads changed since the last one);
  *   - every validated L4 has its hypervisor slots (256..271) empty;
  *   - no domain owes a TLB flush (the batch performs it before returning);
- *   - a model of a TLB that only a full flush (the domain's flush clock
- *     moving) empties: no frame becomes a page table while a writable
- *     translation of it may still be cached, nor writable while it may
- *     still be cached as a page table;
+ *   - a model of each domain's CPU's TLB that only a full flush (the
+ *     domain's flush clock moving) empties: no frame becomes a page table
+ *     while a writable translation of it may still be cached on any CPU,
+ *     nor writable while it may still be cached as a page table;
  *   - a single request that was refused left the frame table, the M2P, the
  *     roots and the contents of every validated page table as they were;
  *   - a single request that was applied did what it asked (the entry holds
@@ -168,8 +171,16 @@ static unsigned take2(struct in *in) { return (unsigned)take(in, 2); }
 
 /* ---- the domains ------------------------------------------------------------- */
 
+#define MAX_PAGES ((5u << 20) >> 12)
+
 struct dom {
 	struct domain *d;
+	/* Copies: they stay (as hostile values) when the domain ends mid-input. */
+	unsigned domid;
+	uint64_t nr_pages;
+	mfn_t p2m[MAX_PAGES];
+	mfn_t shared_info;
+	bool ended;                    /* its memory given back: it acts no more */
 	uint64_t mapped_pfns;          /* pfns [0, mapped_pfns) are mapped at start of day */
 	uint64_t pt_pfn0, nr_pt;       /* the bootstrap page tables */
 	uint64_t pool[POOL];           /* pfns: 8 mapped writable, 8 unmapped where there are */
@@ -192,6 +203,13 @@ static void dom_init(struct dom *x, struct domain *d)
 	uint64_t stack_pfn = (l->vstack_start - l->v_start) >> PAGE_SHIFT;
 
 	x->d = d;
+	x->domid = d->domid;
+	x->nr_pages = d->nr_pages;
+	x->shared_info = d->shared_info_mfn;
+	x->ended = false;
+	if (d->nr_pages > MAX_PAGES)
+		abort();
+	memcpy(x->p2m, d->p2m, d->nr_pages * sizeof(mfn_t));
 	x->mapped_pfns = (l->v_end - l->v_start) >> PAGE_SHIFT;
 	x->pt_pfn0 = (l->vpt_start - l->v_start) >> PAGE_SHIFT;
 	x->nr_pt = (l->vpt_end - l->vpt_start) >> PAGE_SHIFT;
@@ -226,7 +244,7 @@ static uint64_t own_pfn(const struct dom *x, unsigned kind, unsigned idx)
 	switch (kind % 4) {
 	case 0: return x->pool[idx % POOL];
 	case 1: return x->pt_pfn0 + idx % x->nr_pt;
-	case 2: return idx % x->d->nr_pages;
+	case 2: return idx % x->nr_pages;
 	default: return idx % 8;
 	}
 }
@@ -234,8 +252,8 @@ static uint64_t own_pfn(const struct dom *x, unsigned kind, unsigned idx)
 static mfn_t own_frame(const struct dom *x, unsigned kind, unsigned idx)
 {
 	if (kind % 4 == 3 && (idx & 8))
-		return x->d->shared_info_mfn;
-	return x->d->p2m[own_pfn(x, kind, idx)];
+		return x->shared_info;
+	return x->p2m[own_pfn(x, kind, idx)];
 }
 
 static const struct dom *other(unsigned actor, unsigned idx)
@@ -403,18 +421,18 @@ static uint64_t pick_ptr(unsigned actor, struct in *in)
 		if (slot_of(x->d, va_of(x, pfn), level, &t, &slot))
 			mfn = t;
 		else
-			mfn = x->d->p2m[x->pt_pfn0 + x->nr_pt - 1];
+			mfn = x->p2m[x->pt_pfn0 + x->nr_pt - 1];
 		break;
 	}
-	case 1: mfn = x->d->p2m[x->pt_pfn0 + idx % x->nr_pt]; break;
-	case 2: mfn = x->d->p2m[x->pool[idx % POOL]]; break;
-	case 3: mfn = x->d->p2m[idx % x->d->nr_pages]; break;
+	case 1: mfn = x->p2m[x->pt_pfn0 + idx % x->nr_pt]; break;
+	case 2: mfn = x->p2m[x->pool[idx % POOL]]; break;
+	case 3: mfn = x->p2m[idx % x->nr_pages]; break;
 	case 4: mfn = own_frame(other(actor, idx >> 8), k >> 3, idx); break;
 	case 5:                                   /* past the end of RAM, or of what a PTE holds */
 		mfn = idx & 1 ? frame_table_frames + (idx >> 1) % 16 : (PTE_ADDR >> PAGE_SHIFT) + (idx >> 1);
 		break;
 	case 6: return take(in, 8);
-	default: mfn = idx & 1 ? x->d->shared_info_mfn : IO_START + idx % (IO_END - IO_START); break;
+	default: mfn = idx & 1 ? x->shared_info : IO_START + idx % (IO_END - IO_START); break;
 	}
 	ptr = (mfn << PAGE_SHIFT) | (slot << 3);
 	unsigned c = take1(in);
@@ -433,7 +451,7 @@ static uint64_t pick_val(unsigned actor, struct in *in, uint64_t ptr)
 	case 1: return (own_frame(&doms[actor], sub, idx) << PAGE_SHIFT) | pte_flags(f);
 	case 2: {                                                           /* a table, writable */
 		const struct dom *x = &doms[actor];
-		mfn_t m = x->d->p2m[sub & 1 ? x->pt_pfn0 + idx % x->nr_pt : x->pool[idx % POOL]];
+		mfn_t m = x->p2m[sub & 1 ? x->pt_pfn0 + idx % x->nr_pt : x->pool[idx % POOL]];
 		return (m << PAGE_SHIFT) | pte_flags(f) | PTE_W;
 	}
 	case 3: return (own_frame(other(actor, idx >> 8), sub, idx) << PAGE_SHIFT) | pte_flags(f);
@@ -529,7 +547,7 @@ static void batch_args(unsigned actor, struct in *in, struct call *c, uint64_t l
 	}
 	switch ((h >> 4) & 3) {
 	case 1: c->a[3] = take1(in) & 1 ? x->d->domid : ((x->d->domid + 1u) << 16) | DOMID_SELF; break;
-	case 2: c->a[3] = other(actor, take1(in))->d->domid; break;
+	case 2: c->a[3] = other(actor, take1(in))->domid; break;
 	case 3: c->a[3] = take(in, 4); break;
 	}
 	if (h & 0x40)
@@ -591,6 +609,12 @@ static bool make_mmuext_op(unsigned actor, struct in *in, struct call *c)
 	return true;
 }
 
+/* update_va_mapping, or its _otherdomain form (the other domain's frames, for the privileged). */
+static bool is_uvm(const struct call *c)
+{
+	return c->nr == __HYPERVISOR_update_va_mapping || c->nr == __HYPERVISOR_update_va_mapping_otherdomain;
+}
+
 static void make_update_va_mapping(unsigned actor, struct in *in, struct call *c)
 {
 	uint64_t va = pick_va(actor, in), ptr = 0;
@@ -606,6 +630,16 @@ static void make_update_va_mapping(unsigned actor, struct in *in, struct call *c
 	case 1: c->a[2] |= scratch_word(actor, f >> 5 & 1); break;        /* a vCPU bitmap */
 	case 2: c->a[2] |= va_of(&doms[actor], doms[actor].pt_pfn0); break;
 	case 3: c->a[2] |= (take(in, 8) & ~7ull); break;
+	}
+	if (f & 0x40) {
+		unsigned k = take1(in);
+		c->nr = __HYPERVISOR_update_va_mapping_otherdomain;
+		switch (k % 4) {
+		case 0: c->a[3] = other(actor, k >> 2)->domid; break;
+		case 1: c->a[3] = DOMID_SELF; break;
+		case 2: c->a[3] = doms[actor].d->domid; break;
+		default: c->a[3] = take2(in); break;
+		}
 	}
 }
 
@@ -800,55 +834,61 @@ NO_COVERAGE static void check_unchanged(void)
 }
 
 /*
- * A TLB that only a full flush (the domain's flush clock moving) empties:
- * frames mapped writable, and frames in use as page tables, since the last
- * one a domain's CPU may still have cached.
+ * A TLB per domain (each runs on a CPU of its own) that only a full flush
+ * (the domain's flush clock moving) empties: frames its tables map
+ * writable (its own, or another domain's by a foreign mapping), and its
+ * frames in use as page tables, since its last one.
  */
-static uint8_t *was_w, *was_pt, *now_w, *now_pt;
+static uint8_t *was_w[MAX_DOMS], *was_pt[MAX_DOMS], *now_w[MAX_DOMS], *now_pt[MAX_DOMS];
 static uint32_t clock_seen[MAX_DOMS];
 
 NO_COVERAGE static void tlb_observe(bool first)
 {
-	bool flushed[MAX_DOMS];
 	for (unsigned i = 0; i < ndoms; i++) {
-		flushed[i] = first || mms[i]->clock != clock_seen[i];
-		clock_seen[i] = mms[i]->clock;
+		memset(now_w[i] + lo, 0, hi - lo);
+		memset(now_pt[i] + lo, 0, hi - lo);
 	}
-	memset(now_w + lo, 0, hi - lo);
-	memset(now_pt + lo, 0, hi - lo);
 	for (mfn_t m = lo; m < hi; m++) {
 		const struct page_info *pg = &frame_table[m];
-		if (!(pg->flags & PGF_validated))
+		int o = owner_index(pg->owner);
+		if (!(pg->flags & PGF_validated) || o < 0)
 			continue;
-		now_pt[m] = 1;
+		now_pt[o][m] = 1;
 		if (pg->type != PGT_l1)
 			continue;
 		const uint64_t *t = mfn_to_virt(m);
 		for (unsigned s = 0; s < 512; s++) {
 			mfn_t target = (t[s] & PTE_ADDR) >> PAGE_SHIFT;
 			if ((t[s] & (PTE_P | PTE_W)) == (PTE_P | PTE_W) && target >= lo && target < hi)
-				now_w[target] = 1;
+				now_w[o][target] = 1;
 		}
 	}
-	for (mfn_t m = lo; m < hi; m++) {
-		int o = owner_index(frame_table[m].owner);
-		if (o < 0)
-			continue;
-		if (flushed[o]) {
-			was_w[m] = now_w[m];
-			was_pt[m] = now_pt[m];
-			continue;
+	for (unsigned i = 0; i < ndoms; i++) {
+		bool flushed = first || mms[i]->clock != clock_seen[i];
+		clock_seen[i] = mms[i]->clock;
+		for (mfn_t m = lo; m < hi; m++) {
+			if (flushed) {
+				was_w[i][m] = now_w[i][m];
+				was_pt[i][m] = now_pt[i][m];
+			} else {
+				was_w[i][m] |= now_w[i][m];
+				was_pt[i][m] |= now_pt[i][m];
+			}
 		}
-		if (now_pt[m] && was_w[m])
-			fail("frame %llu (domain %d) is a page table (type %u), but was mapped writable "
-			     "with no TLB flush since: a stale writable translation may remain",
-			     (unsigned long long)m, o, frame_table[m].type);
-		if (now_w[m] && was_pt[m])
-			fail("frame %llu (domain %d) is mapped writable, but was a page table with no TLB "
-			     "flush since: a stale paging-structure entry may remain", (unsigned long long)m, o);
-		was_w[m] |= now_w[m];
-		was_pt[m] |= now_pt[m];
 	}
+	/* A frame one CPU may see as a page table and another (or the same) as writable. */
+	for (unsigned i = 0; i < ndoms; i++)
+		for (unsigned j = 0; j < ndoms; j++)
+			for (mfn_t m = lo; m < hi; m++) {
+				if (now_pt[j][m] && was_w[i][m])
+					fail("frame %llu is a page table of domain %u, but domain %u mapped it writable "
+					     "with no TLB flush since: a stale writable translation may remain",
+					     (unsigned long long)m, j, i);
+				if (now_w[i][m] && was_pt[j][m])
+					fail("frame %llu is mapped writable by domain %u, but was a page table of domain "
+					     "%u with no TLB flush since: a stale paging-structure entry may remain",
+					     (unsigned long long)m, i, j);
+			}
 }
 
 /*
@@ -958,7 +998,7 @@ NO_COVERAGE static void applied_before(unsigned actor, const struct call *c, boo
 	const void *mem;
 
 	req.known = false;
-	if (c->nr == __HYPERVISOR_update_va_mapping) {
+	if (is_uvm(c)) {
 		req.known = true;
 		return;
 	}
@@ -985,7 +1025,7 @@ NO_COVERAGE static void applied_check(unsigned actor, const struct call *c)
 
 	if (!req.known)
 		return;
-	if (c->nr == __HYPERVISOR_update_va_mapping) {
+	if (is_uvm(c)) {
 		mfn_t t;
 		unsigned slot;
 		if (!slot_of(doms[actor].d, c->a[0], 1, &t, &slot) ||
@@ -1055,7 +1095,7 @@ NO_COVERAGE static void applied_check(unsigned actor, const struct call *c)
 static void run_call(unsigned actor, const struct call *c)
 {
 	bool single = c->count == 1 && c->nr != __HYPERVISOR_multicall &&
-		      !(c->nr != __HYPERVISOR_update_va_mapping && (c->a[1] & MMU_UPDATE_PREEMPTED));
+		      !(!is_uvm(c) && (c->a[1] & MMU_UPDATE_PREEMPTED));
 	cur_call = c;
 	bool written = scratch_write(actor);
 	if (single) {
@@ -1101,7 +1141,7 @@ static void run_call(unsigned actor, const struct call *c)
 	if (!single || rc >= 0)
 		return;
 	/* Refused: nothing changed (unless only the vCPU bitmap was unreadable, as on Xen). */
-	if (c->nr == __HYPERVISOR_update_va_mapping) {
+	if (is_uvm(c)) {
 		if (rc == -VIREO_EFAULT && !(c->a[2] & UVMF_ALL) && (c->a[2] & ~7ull))
 			return;                   /* applied, then the vCPU bitmap was unreadable */
 	} else if (c->pdone_checked && pdone_ok && done != 0) {
@@ -1229,10 +1269,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup_once();
 		ft_before = calloc(frame_table_frames, sizeof(*ft_before));
 		m2p_before = calloc(frame_table_frames, sizeof(*m2p_before));
-		was_w = calloc(frame_table_frames, 1);
-		was_pt = calloc(frame_table_frames, 1);
-		now_w = calloc(frame_table_frames, 1);
-		now_pt = calloc(frame_table_frames, 1);
+		for (unsigned i = 0; i < MAX_DOMS; i++) {
+			was_w[i] = calloc(frame_table_frames, 1);
+			was_pt[i] = calloc(frame_table_frames, 1);
+			now_w[i] = calloc(frame_table_frames, 1);
+			now_pt[i] = calloc(frame_table_frames, 1);
+		}
 		ft_audited = calloc(frame_table_frames, sizeof(*ft_audited));
 		pt_audited = malloc(MACHINE_MEM);
 		ready = 1;
@@ -1271,6 +1313,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct call c;
 			bool ok = true;
 
+			if (doms[actor].ended)
+				continue;
 			hosted_switch_to(doms[actor].d);
 			scratch_reset();
 			cur_call = NULL;
@@ -1307,6 +1351,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (k % 4 == 3) {
 					make_other(actor, &in, &c, k >> 2);
 					break;
+				}
+				if (k % 32 == 1) {
+					/* The domain ends: what others map of it stays, orphaned. */
+					hosted_switch_to(NULL);
+					domain_release_memory(doms[actor].d);
+					doms[actor].ended = true;
+					check_all(false);
+					continue;
 				}
 				/* The guest writes entries into its own memory, where it may. */
 				uint64_t va = pick_va(actor, &in) & ~7ull;

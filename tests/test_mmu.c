@@ -130,6 +130,16 @@ static long mmu_update(struct domain *d, const struct mmu_update *r, unsigned n,
 	return rc;
 }
 
+/* One update by d with foreigndom fd (mmu_update's fourth argument). */
+static long foreign_update(struct domain *d, uint64_t ptr, uint64_t val, uint64_t fd)
+{
+	struct mmu_update r = { ptr, val };
+	uint64_t va = scratch_va(d);
+	put_guest(d, va, &r, sizeof(r));
+	hosted_switch_to(d);
+	return hosted_hypercall(__HYPERVISOR_mmu_update, va, 1, 0, fd, 0, NULL);
+}
+
 static long one_update(struct domain *d, uint64_t ptr, uint64_t val)
 {
 	struct mmu_update r = { ptr, val };
@@ -715,6 +725,177 @@ static void hypervisor_written_pages_never_tables(void)
 	teardown();
 }
 
+/* ---- foreign mappings (the privileged domain maps another's frames) ---------- */
+
+static long uvm_other(struct domain *d, uint64_t va, uint64_t val, uint64_t flags, uint64_t domid)
+{
+	hosted_switch_to(d);
+	return hosted_hypercall(__HYPERVISOR_update_va_mapping_otherdomain, va, val, flags, domid, 0, NULL);
+}
+
+static void foreign_mappings_for_the_privileged(void)
+{
+	REQUIRE(setup());
+	mfn_t bl1 = new_l1(B, 0), x = spare(A, 0);
+	REQUIRE(bl1 != INVALID_MFN);
+	/* Only with the owner named as foreigndom. */
+	REFUSED(one_update(B, slot_ptr(bl1, 0), pte(x, PTE_P)), VIREO_EPERM);
+	CHECK_EQ(foreign_update(B, slot_ptr(bl1, 0), pte(x, PTE_P), A->domid), 0);
+	CHECK_EQ(frame_table[x].count, 1);
+	CHECK_EQ(frame_table[x].owner, A->mm.owner);
+	CHECK_EQ(foreign_update(B, slot_ptr(bl1, 1), pte(x, PTE_P | PTE_W), A->domid), 0);
+	CHECK_EQ(frame_table[x].count, 2);
+	CHECK_EQ(frame_table[x].type, PGT_writable);
+	CHECK_EQ(frame_table[x].type_count, 1);
+	CHECK_EQ(audit(), 0);
+	/* The owner cannot make it a page table while B maps it writable. */
+	REFUSED(ext(A, MMUEXT_PIN_L1_TABLE, x, 0), VIREO_EBUSY);
+	/* A batch that names A maps A's frames only, not B's own (as Xen). */
+	REFUSED(foreign_update(B, slot_ptr(bl1, 2), pte(spare(B, 1), PTE_P), A->domid), VIREO_EPERM);
+	CHECK_EQ(foreign_update(B, slot_ptr(bl1, 2), pte(spare(A, 2), PTE_P), A->domid), 0);
+	/* Not for the unprivileged, not of a privileged domain, not a missing one. */
+	mfn_t al1 = new_l1(A, 1);
+	REQUIRE(al1 != INVALID_MFN);
+	REFUSED(foreign_update(A, slot_ptr(al1, 0), pte(spare(B, 2), PTE_P), B->domid), VIREO_EPERM);
+	REFUSED(foreign_update(A, slot_ptr(al1, 0), pte(spare(B, 2), PTE_P), DOMID_IO), VIREO_EPERM);
+	REFUSED(foreign_update(B, slot_ptr(bl1, 3), pte(x, PTE_P), 5), VIREO_ESRCH);
+	REFUSED(foreign_update(B, slot_ptr(bl1, 3), pte(x, PTE_P), DOMID_XEN), VIREO_ESRCH);
+	/* Another domain's page tables, or mmuext_op on another's frames: not there. */
+	REFUSED(foreign_update(B, slot_ptr(bl1, 3), pte(x, PTE_P), ((A->domid + 1u) << 16) | DOMID_SELF),
+		VIREO_EOPNOTSUPP);
+	uint64_t op_va = scratch_va(B) + 0x20000;
+	struct mmuext_op op = { .cmd = MMUEXT_PIN_L1_TABLE };
+	op.arg1.mfn = spare(A, 3);
+	put_guest(B, op_va, &op, sizeof(op));
+	hosted_switch_to(B);
+	REFUSED(hosted_hypercall(__HYPERVISOR_mmuext_op, op_va, 1, 0, A->domid, 0, NULL), VIREO_EOPNOTSUPP);
+	/* A frame of A's whose table role may still be cached by A's CPU: not writable yet. */
+	mfn_t t = spare(A, 4);
+	CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, t, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_PIN_L1_TABLE, t, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_UNPIN_TABLE, t, 0), 0);
+	REFUSED(foreign_update(B, slot_ptr(bl1, 4), pte(t, PTE_P | PTE_W), A->domid), VIREO_EBUSY);
+	CHECK_EQ(foreign_update(B, slot_ptr(bl1, 4), pte(t, PTE_P), A->domid), 0);   /* read-only is fine */
+	CHECK_EQ(ext(A, MMUEXT_TLB_FLUSH_LOCAL, 0, 0), 0);
+	CHECK_EQ(foreign_update(B, slot_ptr(bl1, 5), pte(t, PTE_P | PTE_W), A->domid), 0);
+	/* Dropping a writable foreign mapping flushes B's TLB before B runs again. */
+	uint32_t clock = B->mm.clock;
+	CHECK_EQ(one_update(B, slot_ptr(bl1, 1), 0), 0);
+	CHECK_EQ(B->mm.clock, clock + 1);
+	CHECK_EQ(B->mm.pending, 0);
+	CHECK_EQ(frame_table[x].count, 1);
+	CHECK_EQ(frame_table[x].type_count, 0);
+	CHECK_EQ(ext(A, MMUEXT_TLB_FLUSH_LOCAL, 0, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_PIN_L1_TABLE, x, 0), 0);     /* read-only mapped by B: may be a table */
+	CHECK_EQ(audit(), 0);
+	REFUSED(foreign_update(B, slot_ptr(bl1, 1), pte(x, PTE_P | PTE_W), A->domid), VIREO_EBUSY);
+	CHECK_EQ(ext(A, MMUEXT_UNPIN_TABLE, x, 0), 0);
+	teardown();
+}
+
+/* A table validated during a foreign batch still maps only its own domain's frames. */
+static void foreign_frames_never_validated(void)
+{
+	REQUIRE(setup());
+	mfn_t l2 = spare(B, 0), l1 = spare(B, 1), x = spare(A, 0);
+	CHECK_EQ(ext(B, MMUEXT_CLEAR_PAGE, l2, 0), 0);
+	CHECK_EQ(ext(B, MMUEXT_PIN_L2_TABLE, l2, 0), 0);
+	CHECK_EQ(ext(B, MMUEXT_CLEAR_PAGE, l1, 0), 0);
+	page(l1)[0] = pte(x, PTE_P);                      /* B's own writable frame, not yet a table */
+	REFUSED(foreign_update(B, slot_ptr(l2, 0), pte(l1, PTE_P), A->domid), VIREO_EPERM);
+	teardown();
+}
+
+static void update_va_mapping_otherdomain(void)
+{
+	REQUIRE(setup());
+	uint64_t va = B->layout.vstack_end + 0x40000;        /* B's slack: mapped, writable */
+	mfn_t x = spare(A, 0), old_l1;
+	unsigned slot;
+	REQUIRE(mm_l1_slot(&B->mm, va, &old_l1, &slot) == 0);
+	uint64_t old = page(old_l1)[slot];
+	page(x)[0] = 0x5EC2E7;
+	CHECK_EQ(uvm_other(B, va, pte(x, PTE_P | PTE_W), UVMF_INVLPG, A->domid), 0);
+	uint64_t v = 0;
+	CHECK_EQ(copy_from_guest(&v, va, 8), 0);           /* B reads A's page */
+	CHECK_EQ(v, 0x5EC2E7);
+	v = 7;
+	CHECK_EQ(copy_to_guest(va, &v, 8), 0);
+	CHECK_EQ(page(x)[0], 7);
+	CHECK_EQ(audit(), 0);
+	/* DOMID_SELF is plain update_va_mapping; A may not; nobody maps B's frames so. */
+	REFUSED(uvm_other(B, va, pte(x, PTE_P), 0, DOMID_SELF), VIREO_EPERM);
+	REFUSED(uvm_other(A, A->layout.vstack_end + 0x40000, pte(spare(B, 0), PTE_P), 0, B->domid), VIREO_EPERM);
+	REFUSED(uvm_other(B, va, pte(x, PTE_P), 0, 6), VIREO_ESRCH);
+	CHECK_EQ(uvm_other(B, va, old, UVMF_TLB_FLUSH, DOMID_SELF), 0);
+	CHECK_EQ(frame_table[x].count, 0);
+	teardown();
+}
+
+static int audit_one(struct domain *d)
+{
+	struct domain_mm *mms[1] = { &d->mm };
+	char why[256];
+	int rc = mm_audit(mms, 1, why, sizeof(why));
+	if (rc)
+		fprintf(stderr, "    audit: %s\n", why);
+	return rc;
+}
+
+/* A domain that ends while B maps its frames: those become orphans, freed by B's last unmap. */
+static void ended_domain_frames_orphaned(void)
+{
+	REQUIRE(setup());
+	mfn_t bl1 = new_l1(B, 0), x = spare(A, 0), y = spare(A, 1);
+	REQUIRE(bl1 != INVALID_MFN);
+	CHECK_EQ(foreign_update(B, slot_ptr(bl1, 0), pte(x, PTE_P | PTE_W), A->domid), 0);
+	CHECK_EQ(foreign_update(B, slot_ptr(bl1, 1), pte(x, PTE_P), A->domid), 0);
+	CHECK_EQ(foreign_update(B, slot_ptr(bl1, 2), pte(y, PTE_P), A->domid), 0);
+	hosted_switch_to(NULL);
+	domain_destroy(A);
+	CHECK_EQ(frame_table[x].owner, OWNER_ORPHAN);
+	CHECK_EQ(frame_table[x].count, 2);
+	CHECK_EQ(frame_table[x].type_count, 1);
+	CHECK_EQ(frame_table[y].owner, OWNER_ORPHAN);
+	CHECK_EQ(machine_to_phys[x], ~0ull);
+	CHECK_EQ(audit_one(B), 0);
+	/* Orphans are never mapped anew, not even by the privileged domain. */
+	CHECK_EQ(foreign_update(B, slot_ptr(bl1, 3), pte(x, PTE_P), 1), -VIREO_ESRCH);
+	CHECK_EQ(one_update(B, slot_ptr(bl1, 3), pte(x, PTE_P)), -VIREO_EPERM);
+	CHECK_EQ(one_update(B, slot_ptr(bl1, 0), 0), 0);
+	CHECK_EQ(frame_table[x].count, 1);
+	uint64_t free_before = frame_nr_free();
+	CHECK_EQ(one_update(B, slot_ptr(bl1, 1), 0), 0);
+	CHECK_EQ(frame_table[x].owner, OWNER_NONE);          /* the last mapping: freed */
+	CHECK_EQ(frame_nr_free(), free_before + 1);
+	CHECK_EQ(audit_one(B), 0);
+	/* y goes with B's own end. */
+	domain_destroy(B);
+	CHECK_EQ(frame_table[y].owner, OWNER_NONE);
+	CHECK_EQ(frame_nr_free(), free_at_start);
+}
+
+/* The privileged domain's end drops its foreign mappings; the other domain keeps running. */
+static void privileged_end_drops_foreign_mappings(void)
+{
+	REQUIRE(setup());
+	mfn_t bl1 = new_l1(B, 0), x = spare(A, 0);
+	REQUIRE(bl1 != INVALID_MFN);
+	CHECK_EQ(foreign_update(B, slot_ptr(bl1, 0), pte(x, PTE_P | PTE_W), A->domid), 0);
+	hosted_switch_to(NULL);
+	domain_destroy(B);
+	CHECK_EQ(frame_table[x].count, 0);
+	CHECK_EQ(frame_table[x].type_count, 0);
+	CHECK_EQ(audit_one(A), 0);
+	CHECK_EQ(ext(A, MMUEXT_TLB_FLUSH_LOCAL, 0, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, x, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_PIN_L1_TABLE, x, 0), 0);       /* A's own again, whole */
+	CHECK_EQ(audit_one(A), 0);
+	hosted_switch_to(NULL);
+	domain_destroy(A);
+	CHECK_EQ(frame_nr_free(), free_at_start);
+}
+
 /* ---- the guest's GDT: set_gdt and update_descriptor -------------------------- */
 
 #define DESC_DATA3  0x00CFF2000000FFFFull     /* data, DPL 3 */
@@ -986,6 +1167,11 @@ static const struct test_case cases[] = {
 	TEST(gdt_frames_refused),
 	TEST(gdt_update_descriptor),
 	TEST(gdt_second_set_releases_the_first),
+	TEST(foreign_mappings_for_the_privileged),
+	TEST(foreign_frames_never_validated),
+	TEST(update_va_mapping_otherdomain),
+	TEST(ended_domain_frames_orphaned),
+	TEST(privileged_end_drops_foreign_mappings),
 };
 
 TEST_MAIN(cases)

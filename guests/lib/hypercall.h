@@ -30,6 +30,7 @@
 /* Xen's errno values (Xen's public errno.h), the negatives of which hypercalls return. */
 #define XEN_EPERM   1
 #define XEN_ENOENT  2
+#define XEN_ESRCH   3
 #define XEN_EFAULT 14
 #define XEN_EBUSY  16
 #define XEN_EINVAL 22

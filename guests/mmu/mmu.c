@@ -61,6 +61,7 @@
 #include "pt.h"
 
 #include <public/arch-x86_64.h>
+#include <public/memory.h>
 #include <public/vcpu.h>
 #include <public/version.h>
 
@@ -535,8 +536,12 @@ static void attacks_foreign(uint64_t f)
 		expect("L1 entry -> a frame past RAM (privileged: I/O, allowed)",
 		       upd(s1.mfn, 1, pte_make(past, FLAGS_RO)), 0);
 		expect("  ... and removed again", upd(s1.mfn, 1, 0), 0);
-		expect("foreigndom = domain 1 (privileged: not supported)",
-		       ({ struct mmu_update r = { pt_slot_ptr(s1.mfn, 1), 0 }; hyp_mmu_update(&r, 1, NULL, 1); }),
+		expect("foreigndom = domain 5 (none such)",
+		       ({ struct mmu_update r = { pt_slot_ptr(s1.mfn, 1), 0 }; hyp_mmu_update(&r, 1, NULL, 5); }),
+		       -XEN_ESRCH);
+		expect("foreigndom = page tables of domain 5 (not supported)",
+		       ({ struct mmu_update r = { pt_slot_ptr(s1.mfn, 1), 0 };
+			  hyp_mmu_update(&r, 1, NULL, (6u << 16) | DOMID_SELF); }),
 		       -XEN_EOPNOTSUPP);
 	} else {
 		expect("L1 entry -> a frame past RAM", upd(s1.mfn, 1, pte_make(past, FLAGS_RO)), -XEN_EPERM);
@@ -1267,6 +1272,100 @@ static int overflow_mode(unsigned limit)
 	return failures ? 1 : 0;
 }
 
+/* ---- foreign mappings: domain 0 maps a page of domain 1 ----------------------- */
+
+#define FOREIGN_MAGIC0 0x4E474945524F46ull      /* "FOREIGN" */
+#define FOREIGN_MAGIC1 0x45424F52504F4552ull    /* "REPROBE" */
+#define FOREIGN_REPLY  0x59504552304D4F44ull    /* "DOM0REPY" */
+#define FOREIGN_ACK    0x4B43413155504D4Full    /* "OMPU1ACK" */
+#define FOREIGN_WAIT   (60ull * 1000 * 1000 * 1000)   /* TSC cycles: tens of seconds */
+
+/*
+ * The target's mailbox: a page of its image, so the builder has written the
+ * magic before either domain runs. Domain 0 finds it by content, answers
+ * in slot 2; the target acknowledges in slot 3.
+ */
+static volatile uint64_t mailbox[512] __attribute__((aligned(4096))) = { FOREIGN_MAGIC0, FOREIGN_MAGIC1 };
+
+static bool wait_for(volatile uint64_t *word, uint64_t want)
+{
+	for (uint64_t t0 = rdtsc(); rdtsc() - t0 < FOREIGN_WAIT;)
+		if (*word == want)
+			return true;
+	return false;
+}
+
+/* Domain 1: no foreign mapping for it; then wait for domain 0's answer. */
+static int foreign_target(void)
+{
+	struct mmu_update req = { pt_l1e_ptr((uint64_t)mailbox), pt_lookup((uint64_t)mailbox) };
+	expect("mmu_update, foreigndom 0 (unprivileged)", hyp_mmu_update(&req, 1, NULL, 0), -XEN_EPERM);
+	expect("update_va_mapping_otherdomain (unprivileged)",
+	       hypercall4(__HYPERVISOR_update_va_mapping_otherdomain, (uint64_t)mailbox,
+			  pt_lookup((uint64_t)mailbox), UVMF_INVLPG, 0), -XEN_EPERM);
+	check("foreign: domain 0 wrote into our page", wait_for(&mailbox[2], FOREIGN_REPLY));
+	mailbox[3] = FOREIGN_ACK;
+	return failures ? 1 : 0;
+}
+
+static long map_other(uint64_t va, uint64_t mfn, uint64_t flags, unsigned domid)
+{
+	return hypercall4(__HYPERVISOR_update_va_mapping_otherdomain, va, pte_make(mfn, flags), UVMF_INVLPG, domid);
+}
+
+/*
+ * Domain 0: map every frame the M2P knows, read-only, as domain 1's: those
+ * that are domain 1's map (the others are refused); find the mailbox by
+ * its magic, answer it through a writable mapping, and keep that mapping
+ * past domain 1's end (the frame stays, an orphan, until it is unmapped).
+ */
+static int foreign_probe(unsigned domid)
+{
+	struct xen_machphys_mapping mp;
+	uint64_t va = (uint64_t)pt_pfn_to_va(pt_alloc_mapped_pfn());
+	uint64_t old = pt_lookup(va), found = PT_NO_FRAME, mapped = 0, refused = 0;
+	volatile uint64_t *page = (volatile uint64_t *)va;
+
+	if (hypercall2(__HYPERVISOR_memory_op, XENMEM_machphys_mapping, (unsigned long)&mp) != 0 || !old) {
+		check("foreign: machphys_mapping and a scratch page", false);
+		return 1;
+	}
+	const uint64_t *m2p = (const uint64_t *)mp.v_start;
+	for (uint64_t mfn = 0; mfn <= mp.max_mfn && found == PT_NO_FRAME; mfn++) {
+		if (m2p[mfn] == ~0ull)
+			continue;                          /* nobody's pfn: free, or the hypervisor's */
+		long rc = map_other(va, mfn, FLAGS_RO, domid);
+		if (rc == 0) {
+			mapped++;
+			if (page[0] == FOREIGN_MAGIC0 && page[1] == FOREIGN_MAGIC1)
+				found = mfn;
+		} else {
+			refused += rc == -XEN_EPERM;
+		}
+	}
+	console_printf("mmu: foreign: %lu frames of domain %u mapped read-only, %lu others refused\n",
+		       mapped, domid, refused);
+	check("foreign: domain 1's mailbox found by its content", found != PT_NO_FRAME);
+	if (found == PT_NO_FRAME)
+		return 1;
+	expect("foreign: mailbox mapped writable", map_other(va, found, FLAGS_RW, domid), 0);
+	/* Refusals, with the mapping in place and domain 1 waiting for our answer. */
+	expect("foreign: a domain that does not exist", map_other(va, found, FLAGS_RO, 7), -XEN_ESRCH);
+	expect("foreign: its own frame named as domain 1's", map_other(va, pt.boot_l4_mfn, FLAGS_RO, domid),
+	       -XEN_EPERM);
+	struct mmuext_op op = { .cmd = MMUEXT_PIN_L1_TABLE };
+	op.arg1.mfn = found;
+	expect("foreign: mmuext_op on domain 1's frame", hyp_mmuext_op(&op, 1, NULL, domid), -XEN_EOPNOTSUPP);
+	page[2] = FOREIGN_REPLY;
+	check("foreign: domain 1 acknowledged", wait_for(&page[3], FOREIGN_ACK));
+	/* Domain 1 ends: its frame leaves the M2P but stays ours to read until we unmap it. */
+	check("foreign: domain 1 ended, its page left the M2P", wait_for((volatile uint64_t *)&m2p[found], ~0ull));
+	check("foreign: the page outlived its domain", page[0] == FOREIGN_MAGIC0 && page[3] == FOREIGN_ACK);
+	expect("foreign: mapping dropped (the orphan freed)", hyp_update_va_mapping(va, old, UVMF_INVLPG), 0);
+	expect("foreign: domain 1, ended", map_other(va, found, FLAGS_RO, domid), -XEN_ESRCH);
+	return failures ? 1 : 0;
+}
+
 int guest_main(struct start_info *si)
 {
 	int rc;
@@ -1281,7 +1380,11 @@ int guest_main(struct start_info *si)
 	console_printf("mmu: %lu pages, L4 pfn %lu mfn 0x%lx, %lu pt frames, mapped pfns 0..%lu, "
 		       "free mapped from pfn %lu%s\n", pt.nr_pages, pt.pt_pfn, pt.boot_l4_mfn, pt.nr_pt_frames,
 		       pt.mapped_pages - 1, pt.free_mapped, pt.privileged ? ", privileged" : "");
-	if (strstr(cmdline, "overflow="))
+	if (strstr(cmdline, "foreign=target"))
+		rc = foreign_target();
+	else if (strstr(cmdline, "foreign="))
+		rc = foreign_probe((unsigned)option("foreign=", 1));
+	else if (strstr(cmdline, "overflow="))
 		rc = overflow_mode((unsigned)option("overflow=", 0));
 	else if (strstr(cmdline, "attack"))
 		rc = attacks();

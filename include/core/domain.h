@@ -61,6 +61,7 @@ struct domain {
 	char name[32];
 	bool privileged;
 	enum domain_state state;
+	bool dying;                  /* ending: its memory is being given back */
 	unsigned shutdown_reason;
 	int shutdown_code;           /* SCHEDOP_shutdown_code, -1 for none: used by a later end */
 	uint64_t start_ns;           /* when it first ran (runstate) */
@@ -106,12 +107,29 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 struct domain *domain_by_id(unsigned domid);
 
 /*
+ * The MMU state of domain domid, whose frames d may map (foreigndom of
+ * mmu_update, update_va_mapping_otherdomain): -VIREO_EPERM unless d is
+ * privileged and domid is another, unprivileged domain; -VIREO_ESRCH when
+ * no such domain is built and not ended. The domain may still end after:
+ * the frame table checks each frame's owner under that domain's lock.
+ */
+int domain_foreign(const struct domain *d, unsigned domid, struct domain_mm **out);
+
+/*
  * Free a domain's memory and make its slot empty (the hosted tests; a
  * domain that ends in the hypervisor gives its memory back by itself and
  * keeps its slot, with its end state). Nothing may still run on its page
  * tables.
  */
 void domain_destroy(struct domain *d);
+
+/*
+ * A domain that no longer runs gives its memory back: it is dying (no new
+ * foreign mappings of it), its references are dropped, its frames freed
+ * but those another domain still maps (orphans, freed at the last unmap;
+ * how many is returned). Its slot and end state stay.
+ */
+uint64_t domain_release_memory(struct domain *d);
 
 /*
  * Run the domains that were built, one per CPU at a time: each CPU takes the

@@ -20,7 +20,8 @@
  *     descriptor type reference; the first one checks its 512 descriptors
  *     (descriptor_ok());
  *   - only frames the domain owns may be mapped (the privileged domain may
- *     also map I/O frames, which hold no references);
+ *     also map I/O frames, which hold no references, and by an L1 update
+ *     frames of unprivileged domains: foreign mappings);
  *   - the hypervisor's L4 slots are the hypervisor's.
  *
  * Counts (invariants, checked from scratch by mm_audit()):
@@ -30,9 +31,13 @@
  *   type_count = the typed ones among them (writable L1 entries, L2..L4
  *                entries, pins, roots and GDT frames)
  *
- * Locking: a domain's frame-table entries change only under its
- * domain_mm.lock, which a batch takes once. No frame is referenced by another
- * domain yet (no grants, no foreign mappings), so one lock is enough.
+ * Locking: a frame's counts change only under its owner's domain_mm.lock,
+ * which a batch takes once, or, for an orphan (a frame of an ended domain
+ * that another domain still maps), under the orphan lock. A privileged
+ * domain mapping another domain's frame (foreign mappings) takes that
+ * domain's lock just for the moment it takes or drops the reference; only
+ * unprivileged domains' frames may be mapped so, which keeps the lock order
+ * (privileged, then unprivileged, then orphans) free of cycles.
  */
 #ifndef MM_FRAME_TABLE_H
 #define MM_FRAME_TABLE_H
@@ -55,6 +60,11 @@ enum page_type {
 
 #define OWNER_NONE 0          /* free, or the hypervisor's */
 #define OWNER_IO   0xFFFF     /* not RAM: the privileged domain may map it */
+#define OWNER_ORPHAN 0xFFFE   /* its domain ended while another still mapped it */
+#define OWNER_NOBODY 0xFFFD   /* no frame's: domain_mm.map_owner in a foreign batch */
+
+/* Domain ids the frame table knows (owner = domid + 1). */
+#define MM_MAX_DOMAINS 64
 
 struct page_info {
 	uint32_t count;           /* general references */
@@ -119,6 +129,13 @@ struct domain_mm {
 	uint32_t pending;         /* MM_FLUSH_*: owed before the guest runs or is written */
 	uint32_t vm_assist;       /* 1 << VMASST_TYPE_* the guest enabled */
 	/*
+	 * The domain whose frames the current batch may map besides the
+	 * domain's own (foreigndom, update_va_mapping_otherdomain), or NULL:
+	 * set under the lock by the batch executor, for the batch only.
+	 */
+	struct domain_mm *foreign;
+	uint16_t map_owner;       /* owner, or OWNER_NOBODY in a foreign batch: the L1 fast path's */
+	/*
 	 * Frames the hypervisor itself writes (shared_info, a registered
 	 * vcpu_info page): each holds a writable reference for the domain's
 	 * life, so it can never become a page table under the hypervisor's
@@ -136,13 +153,32 @@ struct domain_mm {
 	struct mm_stats stats;
 };
 
+/* A domain's MMU state, known by owner for the domain's life (domid < MM_MAX_DOMAINS). */
 void mm_domain_init(struct domain_mm *mm, unsigned domid, bool privileged);
+
+/*
+ * The domain whose frames new L1 entries map in this batch (foreigndom):
+ * NULL for the domain's own; with another, only that one's (mm->lock held).
+ */
+static inline void mm_set_foreign(struct domain_mm *mm, struct domain_mm *foreign)
+{
+	mm->foreign = foreign;
+	mm->map_owner = foreign ? OWNER_NOBODY : mm->owner;
+}
 
 /* Give frame mfn to the domain as its pfn (the builder); M2P updated. */
 void mm_assign(struct domain_mm *mm, mfn_t mfn, uint64_t pfn);
 
-/* Take every frame back from a domain that is gone: counts and types zeroed. */
-void mm_release(mfn_t mfn);
+/*
+ * The end of a domain, under its lock, after nothing runs on its tables:
+ * mm_relinquish drops every reference the domain holds (roots, pins, GDT,
+ * held frames, and with them every validated table's entries, including
+ * its mappings of other domains' frames), given the list of its frames.
+ * Then mm_give_back(frame) for each: freed if nothing maps it (true), else
+ * it becomes an orphan, freed when the last other domain's mapping goes.
+ */
+void mm_relinquish(struct domain_mm *mm, const mfn_t *frames, uint64_t nr);
+bool mm_give_back(struct domain_mm *mm, mfn_t mfn);
 
 /*
  * The rules. All return 0 or a negative errno, and on error every count,
@@ -209,10 +245,11 @@ static inline void mm_sync(struct domain_mm *mm)
 }
 
 /*
- * Recompute every count of the given domains' frames from their page
- * tables, pins, roots and GDT frames, and compare with the frame table; also
- * check that no writable mapping of a page-table or descriptor frame and no
- * mapping of another domain's frame exists, and that every descriptor frame
+ * Recompute every count of the given domains' frames (and of orphans) from
+ * their page tables, pins, roots and GDT frames, and compare with the frame
+ * table; also check that no writable mapping of a page-table or descriptor
+ * frame and no mapping of another domain's frame exists but a privileged
+ * domain's foreign mapping of an unprivileged one's (or an orphan), and that every descriptor frame
  * in use holds only allowed descriptors. 0, or -VIREO_EIO with the first
  * difference described in why (for tests and the fuzzer; costs a walk of all
  * memory).
