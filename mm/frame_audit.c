@@ -115,8 +115,7 @@ int mm_audit(struct domain_mm *const *mms, unsigned n, char *why, unsigned why_l
 			if (!(e & PTE_U) || (e & PTE_G) || (level > 1 && (e & (PTE_PWT | PTE_PCD))))
 				FAIL("frame %llu (L%u) slot %u: entry 0x%llx has bad flags", (unsigned long long)m,
 				     level, s, (unsigned long long)e);
-			if (level == 1 && mm->privileged &&
-			    (target >= frame_table_frames || frame_table[target].owner == OWNER_IO))
+			if (level == 1 && mm_io_ok(mm, target))
 				continue;
 			if (!mm_owns(mm, target) && !(level == 1 && foreign_ok(mms, n, mm, target)))
 				FAIL("frame %llu (L%u) slot %u maps frame %llu, not its domain's",

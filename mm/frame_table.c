@@ -13,7 +13,8 @@
  *  L1 entries
  *   - the frame must be the domain's own (-VIREO_EPERM otherwise); the
  *     privileged domain may map I/O frames (not RAM), which hold nothing,
- *     and foreign frames (below);
+ *     but not those the hypervisor drives (frame_table_deny_io: the local
+ *     APIC, the I/O APICs), and foreign frames (below);
  *   - a writable mapping takes a writable type reference: refused
  *     (-VIREO_EBUSY) while the frame is a page table or descriptor page;
  *   - cache attributes (PWT, PCD, PAT) are the guest's, as on Xen (Linux
@@ -184,10 +185,31 @@ bool mm_owns(const struct domain_mm *mm, mfn_t mfn)
 	return mfn < frame_table_frames && frame_table[mfn].owner == mm->owner;
 }
 
-static bool is_io(const struct domain_mm *mm, mfn_t mfn)
+/* I/O frames the hypervisor drives itself (local APIC, I/O APICs): nobody else's. */
+#define IO_DENY_MAX 16
+static struct { mfn_t start, end; } io_deny[IO_DENY_MAX];
+static unsigned nr_io_deny;
+
+int frame_table_deny_io(mfn_t start, mfn_t end)
 {
-	return mm->privileged && (mfn >= frame_table_frames || frame_table[mfn].owner == OWNER_IO);
+	if (nr_io_deny == IO_DENY_MAX)
+		return -VIREO_ENOSPC;
+	io_deny[nr_io_deny].start = start;
+	io_deny[nr_io_deny].end = end;
+	nr_io_deny++;
+	return 0;
 }
+
+bool mm_io_ok(const struct domain_mm *mm, mfn_t mfn)
+{
+	if (!mm->privileged || (mfn < frame_table_frames && frame_table[mfn].owner != OWNER_IO))
+		return false;
+	for (unsigned i = 0; i < nr_io_deny; i++)
+		if (mfn >= io_deny[i].start && mfn < io_deny[i].end)
+			return false;
+	return true;
+}
+
 
 static uint64_t *table_of(mfn_t mfn)
 {
@@ -458,7 +480,7 @@ static inline int get_l1e(struct domain_mm *mm, uint64_t e)
 		return 0;
 	/* map_owner: the domain's own frames, except in a foreign batch (then only the other's). */
 	if (unlikely(!pg || pg->owner != mm->map_owner))
-		return is_io(mm, mfn) ? 0 : get_foreign_l1e(mm, pg, e & PTE_W);   /* I/O frames hold nothing */
+		return mm_io_ok(mm, mfn) ? 0 : get_foreign_l1e(mm, pg, e & PTE_W);   /* I/O frames hold nothing */
 	if (pg->count >= frame_count_limit)
 		return -VIREO_EOVERFLOW;
 	if (e & PTE_W) {

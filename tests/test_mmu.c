@@ -290,6 +290,11 @@ static void io_frames_only_for_the_privileged(void)
 	CHECK_EQ(audit(), 0);
 	mfn_t al1 = new_l1(A, 0);
 	REFUSED(one_update(A, slot_ptr(al1, 0), pte(io, PTE_P)), VIREO_EPERM);
+	/* Devices the hypervisor drives (its interrupt controllers) are nobody's to map. */
+	mfn_t apic = frame_table_frames + 0x1000;
+	CHECK_EQ(frame_table_deny_io(apic, apic + 1), 0);
+	REFUSED(one_update(B, slot_ptr(l1, 1), pte(apic, PTE_P | PTE_W | PTE_PCD)), VIREO_EPERM);
+	CHECK_EQ(one_update(B, slot_ptr(l1, 1), pte(apic + 1, PTE_P | PTE_W | PTE_PCD)), 0);
 	teardown();
 }
 

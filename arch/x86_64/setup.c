@@ -326,6 +326,13 @@ NORETURN void boot_main(uint32_t magic, uint32_t info)
 	}
 
 	memory_init();
+	/* The interrupt controllers are the hypervisor's, whatever the memory map says. */
+	const uint64_t lapic[2] = { rdmsr(MSR_APIC_BASE) & 0xFFFFFF000ull, acpi.lapic_maddr };
+	for (unsigned i = 0; i < 2; i++)
+		if (lapic[i])
+			frame_table_deny_io(lapic[i] >> PAGE_SHIFT, (lapic[i] >> PAGE_SHIFT) + 1);
+	for (unsigned i = 0; i < acpi.nr_ioapics; i++)
+		frame_table_deny_io(acpi.ioapics[i].maddr >> PAGE_SHIFT, (acpi.ioapics[i].maddr >> PAGE_SHIFT) + 1);
 	apic_init_cpu();
 	percpu[0].apic_id = apic_id();
 	apic_timer_calibrate();

@@ -305,6 +305,8 @@ def boot_suites():
                   modules=[f"{mmu} attack"], timeout=120,
                   must=[r"^\(d0\) mmu: .*" + p for p in mmu_attack] +
                        [r"L1 entry -> a frame past RAM \(privileged: I/O, allowed\): 0 ok",
+                        r"L1 entry -> the local APIC \(the hypervisor's\): -1 EPERM ok",
+                        r"L1 entry -> the I/O APIC \(the hypervisor's\): -1 EPERM ok",
                         r"^\(d0\) mmu: done, all ok", mmu_report.format(0, r"[1-9]\d*"),
                         r"^domain 0: shut down \(poweroff\)"],
                   must_not=clean + [r"FAIL", r"console output dropped"]),

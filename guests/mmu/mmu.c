@@ -536,6 +536,10 @@ static void attacks_foreign(uint64_t f)
 		expect("L1 entry -> a frame past RAM (privileged: I/O, allowed)",
 		       upd(s1.mfn, 1, pte_make(past, FLAGS_RO)), 0);
 		expect("  ... and removed again", upd(s1.mfn, 1, 0), 0);
+		expect("L1 entry -> the local APIC (the hypervisor's)",
+		       upd(s1.mfn, 1, pte_make(0xFEE00, FLAGS_RW | PTE_PCD)), -XEN_EPERM);
+		expect("L1 entry -> the I/O APIC (the hypervisor's)",
+		       upd(s1.mfn, 1, pte_make(0xFEC00, FLAGS_RW | PTE_PCD)), -XEN_EPERM);
 		expect("foreigndom = domain 5 (none such)",
 		       ({ struct mmu_update r = { pt_slot_ptr(s1.mfn, 1), 0 }; hyp_mmu_update(&r, 1, NULL, 5); }),
 		       -XEN_ESRCH);

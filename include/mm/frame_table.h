@@ -93,6 +93,14 @@ int frame_table_init(mfn_t nr);
 /* Frames [start, end) are not RAM: the privileged domain may map them. */
 void frame_table_mark_io(mfn_t start, mfn_t end);
 
+/*
+ * Frames [start, end) are devices the hypervisor drives (local APIC, I/O
+ * APICs): no domain may map them, RAM or not. 0, or -VIREO_ENOSPC when
+ * the (small) list is full.
+ */
+int frame_table_deny_io(mfn_t start, mfn_t end);
+
+
 static inline struct page_info *mfn_to_page(mfn_t mfn)
 {
 	return mfn < frame_table_frames ? &frame_table[mfn] : 0;
@@ -232,6 +240,9 @@ bool descriptor_ok(uint64_t desc);
 int mm_get_desc_page(struct domain_mm *mm, mfn_t mfn);
 void mm_put_desc_page(struct domain_mm *mm, mfn_t mfn);
 int mm_update_desc(struct domain_mm *mm, uint64_t ma, uint64_t desc);
+
+/* May the domain map this frame as I/O (privileged, not RAM, not denied)? */
+bool mm_io_ok(const struct domain_mm *mm, mfn_t mfn);
 
 /* A frame of its own the domain may take a general reference on. */
 bool mm_owns(const struct domain_mm *mm, mfn_t mfn);
