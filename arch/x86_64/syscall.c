@@ -527,7 +527,7 @@ static bool guest_msr(struct cpu_regs *regs)
  * (mm/ptwr.c decides). The instruction is read from the guest, up to 15
  * bytes but not past what is mapped.
  */
-static bool guest_ptwr(struct cpu_regs *regs)
+static bool guest_ptwr(struct cpu_regs *regs, uint64_t cr2)
 {
 	uint8_t insn[15];
 	unsigned n = sizeof(insn), advance;
@@ -545,7 +545,7 @@ static bool guest_ptwr(struct cpu_regs *regs)
 	struct ptwr_regs r = { { regs->rax, regs->rcx, regs->rdx, regs->rbx, regs->rsp, regs->rbp,
 				 regs->rsi, regs->rdi, regs->r8, regs->r9, regs->r10, regs->r11,
 				 regs->r12, regs->r13, regs->r14, regs->r15 }, regs->rflags };
-	if (ptwr_emulate(&d->mm, read_cr2(), insn, n, &r, &advance) != 0)
+	if (ptwr_emulate(&d->mm, cr2, insn, n, &r, &advance) != 0)
 		return false;
 	regs->rax = r.gpr[0]; regs->rcx = r.gpr[1]; regs->rdx = r.gpr[2]; regs->rbx = r.gpr[3];
 	regs->rsp = r.gpr[4]; regs->rbp = r.gpr[5]; regs->rsi = r.gpr[6]; regs->rdi = r.gpr[7];
@@ -556,7 +556,7 @@ static bool guest_ptwr(struct cpu_regs *regs)
 	return true;
 }
 
-bool guest_exception(struct cpu_regs *regs)
+bool guest_exception(struct cpu_regs *regs, uint64_t cr2)
 {
 	unsigned v = (unsigned)regs->vector;
 	if (v == 6 && guest_forced_cpuid(regs))
@@ -567,7 +567,7 @@ bool guest_exception(struct cpu_regs *regs)
 		return true;
 	if (v == 2 || v == 8 || v == 18)
 		return false;                  /* NMI, #DF, #MC are the hypervisor's */
-	if (v == 14 && guest_ptwr(regs))
+	if (v == 14 && guest_ptwr(regs, cr2))
 		return true;
 	if (v == 1) {                          /* the guest reads DR6 with get_debugreg */
 		uint64_t dr6;
@@ -586,7 +586,7 @@ bool guest_exception(struct cpu_regs *regs)
 		return ok;
 	}
 	if (v == 14)
-		domain_vcpu_info()->arch.cr2 = read_cr2();
+		domain_vcpu_info()->arch.cr2 = cr2;
 	return bounce_to_guest(regs, v, vector_has_error_code(v), regs->error_code, regs->rip);
 }
 

@@ -149,9 +149,11 @@ void trap_dispatch(struct cpu_regs *regs)
 	}
 	if (v < 32 && (regs->cs & 3)) {
 		/* A guest's exception: to its trap table, or the domain crashes. */
-		if (guest_exception(regs) && guest_rip_ok(regs))
+		/* CR2 now: reading the guest's instruction or stack may fault and change it. */
+		uint64_t cr2 = v == 14 ? read_cr2() : 0;
+		if (guest_exception(regs, cr2) && guest_rip_ok(regs))
 			return;
-		guest_fault(v, regs->rip, regs->error_code, v == 14 ? read_cr2() : 0);
+		guest_fault(v, regs->rip, regs->error_code, cr2);
 		return;
 	}
 	if (v == 14 && guest_copy_fault_fixup(regs))

@@ -27,8 +27,11 @@ void irq_register(unsigned vector, irq_handler_t fn);
 #include <stdbool.h>
 bool guest_copy_fault_fixup(struct cpu_regs *regs);
 
-/* Deliver a guest's exception to its trap-table handler; false when it has none. */
-bool guest_exception(struct cpu_regs *regs);
+/*
+ * Deliver a guest's exception to its trap-table handler; false when it has
+ * none. cr2: read at entry for a #PF (a guest copy on the way may fault).
+ */
+bool guest_exception(struct cpu_regs *regs, uint64_t cr2);
 bool guest_rip_ok(const struct cpu_regs *regs);
 
 #endif
