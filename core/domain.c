@@ -177,6 +177,7 @@ static uint64_t domain_free_memory(struct domain *d)
 {
 	uint64_t kept = 0;
 
+	mm_drop_ldt(&d->mm);                  /* its references and copy, before the frames go */
 	spin_lock(&d->mm.lock);
 	if (d->p2m)
 		mm_relinquish(&d->mm, d->p2m, d->nr_pages);

@@ -235,8 +235,8 @@ static long do_set_gdt(uint64_t frame_list, uint64_t nr_entries)
 /*
  * update_descriptor(ma, desc): the 8-byte descriptor at machine address ma
  * (8-aligned, in a frame of the guest's own) becomes desc, if descriptor_ok
- * allows it; written where the frame is a GDT frame (and then in the CPU's
- * copy too), or where it may be writable.
+ * allows it; written where the frame is a GDT or LDT frame (and then in the
+ * CPU's copies too), or where it may be writable.
  */
 static long do_update_descriptor(uint64_t ma, uint64_t desc)
 {
@@ -251,6 +251,7 @@ static long do_update_descriptor(uint64_t ma, uint64_t desc)
 			if (mm->gdt_frames[i] == mfn && e > 0 && e < mm->gdt_entries)
 				machine_guest_gdt_write(e, &desc, 1);
 		}
+		mm_ldt_update(mm, mfn, slot, desc);
 	}
 	mm_sync(mm);
 	spin_unlock(&mm->lock);

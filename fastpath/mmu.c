@@ -253,10 +253,10 @@ static long mmuext_one(struct domain_mm *mm, const struct mmuext_op *op)
 			invlpg(mm, op->arg1.linear_addr);
 		return rc;
 	case MMUEXT_SET_LDT:
-		if (op->arg2.nr_ents > 8192 || (op->arg1.linear_addr & (PAGE_SIZE - 1)) ||
+		if (op->arg2.nr_ents > MM_LDT_ENTRIES || (op->arg1.linear_addr & (PAGE_SIZE - 1)) ||
 		    !domain_range_is_guest(op->arg1.linear_addr, op->arg1.linear_addr + op->arg2.nr_ents * 8ull))
 			return -VIREO_EINVAL;
-		return op->arg2.nr_ents ? -VIREO_EOPNOTSUPP : 0;   /* no LDTs yet; none is fine */
+		return mm_set_ldt(mm, op->arg1.linear_addr, op->arg2.nr_ents);
 	case MMUEXT_CLEAR_PAGE:
 		return mm_clear_page(mm, op->arg1.mfn);
 	case MMUEXT_COPY_PAGE:

@@ -66,6 +66,25 @@ int mm_audit(struct domain_mm *const *mms, unsigned n, char *why, unsigned why_l
 			cnt[m]++;
 			tcnt[m]++;
 		}
+		if (mms[i]->ldt_entries > MM_LDT_ENTRIES || !mms[i]->ldt_copy != !mms[i]->ldt_entries)
+			FAIL("domain %u: %u LDT entries, copy %p", mms[i]->owner - 1, mms[i]->ldt_entries,
+			     (void *)mms[i]->ldt_copy);
+		for (unsigned g = 0; g < (mms[i]->ldt_entries + 511) / 512; g++) {
+			mfn_t m = mms[i]->ldt_frames[g];
+			if (!mm_owns(mms[i], m) || frame_table[m].type != PGT_seg_desc)
+				FAIL("domain %u: LDT frame %llu is not a descriptor page of its own",
+				     mms[i]->owner - 1, (unsigned long long)m);
+			cnt[m]++;
+			tcnt[m]++;
+		}
+		/* The CPU's LDT is the copy: it must say what the frames say. */
+		for (unsigned e = 0; e < mms[i]->ldt_entries; e++) {
+			uint64_t want = ((const uint64_t *)mfn_to_virt(mms[i]->ldt_frames[e / 512]))[e % 512];
+			if (mms[i]->ldt_copy[e] != want)
+				FAIL("domain %u: LDT entry %u: the copy holds 0x%llx, its frame 0x%llx",
+				     mms[i]->owner - 1, e, (unsigned long long)mms[i]->ldt_copy[e],
+				     (unsigned long long)want);
+		}
 		const mfn_t roots[2] = { mms[i]->root, mms[i]->user_root };
 		for (unsigned r = 0; r < 2; r++) {
 			if (roots[r] == INVALID_MFN)

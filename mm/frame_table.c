@@ -33,10 +33,12 @@
  *     typed target, and a frame has one type, so no table can map a table
  *     of its own level or itself (Xen allows some read-only cases; Linux
  *     does not use them).
- *  Segment descriptors (descriptor_ok(): set_gdt, update_descriptor)
- *   - a GDT frame is typed PGT_seg_desc: it cannot be mapped writable nor
- *     be a page table while the GDT holds it; its first type reference
- *     checks all 512 descriptors, and update_descriptor checks the one;
+ *  Segment descriptors (descriptor_ok(): set_gdt, MMUEXT_SET_LDT,
+ *  update_descriptor)
+ *   - a GDT or LDT frame is typed PGT_seg_desc: it cannot be mapped
+ *     writable nor be a page table while the GDT or LDT holds it; its first
+ *     type reference checks all 512 descriptors, and update_descriptor
+ *     checks the one;
  *   - not present (P clear): allowed, whatever else it holds (any use
  *     faults), as Xen;
  *   - a code or data segment (S set) of DPL 3: allowed; base and limit are
@@ -46,7 +48,8 @@
  *     (Xen raises such a DPL to 3 instead), and every present system
  *     descriptor (S clear: LDT, TSS, call, interrupt and trap gates; Xen
  *     allows checked call gates). A guest kernel runs in ring 3: nothing
- *     in its GDT may lead below ring 3.
+ *     in its GDT or LDT may lead below ring 3 (the same rule for both; the
+ *     CPU refuses system descriptors in an LDT anyway).
  *
  *  Foreign mappings (mmu_update with foreigndom, update_va_mapping_
  *  otherdomain: domain_mm.foreign is the domain named for the batch)
@@ -170,6 +173,8 @@ void mm_domain_init(struct domain_mm *mm, unsigned domid, bool privileged)
 		mm->held[i] = INVALID_MFN;
 	for (unsigned i = 0; i < MM_GDT_FRAMES; i++)
 		mm->gdt_frames[i] = INVALID_MFN;
+	for (unsigned i = 0; i < MM_LDT_FRAMES; i++)
+		mm->ldt_frames[i] = INVALID_MFN;
 	if (domid < MM_MAX_DOMAINS)
 		mm_by_owner[domid + 1] = mm;
 }
@@ -747,6 +752,110 @@ int mm_update_desc(struct domain_mm *mm, uint64_t ma, uint64_t desc)
 	*slot = desc;
 	put_page_and_type(mm, mfn);
 	return 0;
+}
+
+/* ---- the guest's LDT -------------------------------------------------------- */
+
+/*
+ * MMUEXT_SET_LDT, done eagerly: Xen maps LDT pages lazily, at the guest's
+ * first use of a selector (a #PF in its LDT area); Vireo takes the frames
+ * and checks them here, so a bad LDT is refused at SET_LDT and no fault
+ * path needs to know about LDTs. The CPU's LDT is a copy in hypervisor
+ * memory, filled from frames that passed descriptor_ok, so nothing the
+ * guest can write is ever the live LDT. The copy's frames come straight
+ * from the frame allocator (any lock may be taken before its own).
+ */
+static unsigned ldt_order(unsigned entries)
+{
+	unsigned order = 0;
+	while ((512u << order) < entries)
+		order++;
+	return order;
+}
+
+static void ldt_put_frames(struct domain_mm *mm, const mfn_t *frames, unsigned nr)
+{
+	for (unsigned i = 0; i < nr; i++)
+		mm_put_desc_page(mm, frames[i]);
+}
+
+int mm_set_ldt(struct domain_mm *mm, uint64_t va, unsigned entries)
+{
+	mfn_t frames[MM_LDT_FRAMES];
+	unsigned i, nr = (entries + 511) / 512;
+	uint64_t *copy = mm->ldt_copy;
+	unsigned order = mm->ldt_copy_order;
+	int rc = 0;
+
+	/* Check and take the new frames first: a refusal changes nothing. */
+	for (i = 0; i < nr; i++) {
+		mfn_t l1;
+		unsigned slot;
+		if (mm_l1_slot(mm, va + (uint64_t)i * PAGE_SIZE, &l1, &slot) != 0 ||
+		    !(table_of(l1)[slot] & PTE_P)) {
+			rc = -VIREO_EFAULT;
+			break;
+		}
+		frames[i] = (table_of(l1)[slot] & PTE_ADDR) >> PAGE_SHIFT;
+		if ((rc = mm_get_desc_page(mm, frames[i])) != 0)
+			break;
+	}
+	if (rc == 0 && nr && (!copy || ldt_order(entries) > order)) {
+		order = ldt_order(entries);
+		mfn_t m = frame_alloc(order);
+		copy = m == INVALID_MFN ? NULL : mfn_to_virt(m);
+		if (!copy)
+			rc = -VIREO_ENOMEM;
+	}
+	if (rc) {
+		ldt_put_frames(mm, frames, i);
+		return rc;
+	}
+
+	/* The point of no return: the new LDT is loaded before the old one's frames go. */
+	mfn_t old[MM_LDT_FRAMES];
+	unsigned old_nr = (mm->ldt_entries + 511) / 512;
+	uint64_t *old_copy = mm->ldt_copy;
+	unsigned old_order = mm->ldt_copy_order;
+	for (i = 0; i < MM_LDT_FRAMES; i++) {
+		old[i] = mm->ldt_frames[i];
+		mm->ldt_frames[i] = i < nr ? frames[i] : INVALID_MFN;
+	}
+	for (unsigned e = 0; e < entries; e++)
+		copy[e] = table_of(frames[e / 512])[e % 512];
+	mm->ldt_entries = entries;
+	mm->ldt_base = entries ? va : 0;
+	mm->ldt_copy = nr ? copy : NULL;
+	mm->ldt_copy_order = nr ? order : 0;
+	machine_guest_ldt_load(mm->ldt_copy, entries);
+	ldt_put_frames(mm, old, old_nr);
+	if (old_copy && old_copy != mm->ldt_copy)
+		frame_free(virt_to_mfn(old_copy), old_order);
+	return 0;
+}
+
+void mm_ldt_update(struct domain_mm *mm, mfn_t mfn, unsigned slot, uint64_t desc)
+{
+	for (unsigned i = 0; i < (mm->ldt_entries + 511) / 512; i++) {
+		unsigned e = i * 512 + slot;
+		if (mm->ldt_frames[i] == mfn && e < mm->ldt_entries)
+			mm->ldt_copy[e] = desc;
+	}
+}
+
+void mm_drop_ldt(struct domain_mm *mm)
+{
+	spin_lock(&mm->lock);
+	ldt_put_frames(mm, mm->ldt_frames, (mm->ldt_entries + 511) / 512);
+	for (unsigned i = 0; i < MM_LDT_FRAMES; i++)
+		mm->ldt_frames[i] = INVALID_MFN;
+	if (mm->ldt_copy)
+		frame_free(virt_to_mfn(mm->ldt_copy), mm->ldt_copy_order);
+	mm->ldt_copy = NULL;
+	mm->ldt_copy_order = 0;
+	mm->ldt_entries = 0;
+	mm->ldt_base = 0;
+	spin_unlock(&mm->lock);
 }
 
 int mm_get_writable(struct domain_mm *mm, mfn_t mfn)

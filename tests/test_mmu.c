@@ -2,6 +2,7 @@
  * The validated PV MMU on the hosted machine: every rule of mm/frame_table.c
  * and every refusal, through the hypercalls a guest would make
  * (fastpath/mmu.c, and set_gdt/update_descriptor in core/hypercall.c),
+ * the guest's LDT (MMUEXT_SET_LDT),
  * against real domains made by the domain builder. After each step the
  * frame table is audited from scratch (mm_audit), and a
  * refused request must leave the frame table and the page tables exactly
@@ -611,7 +612,7 @@ static void mmuext_misc(void)
 	CHECK_EQ(ext(A, MMUEXT_TLB_FLUSH_LOCAL, 0, 0), 0);
 	CHECK_EQ(ext(A, MMUEXT_INVLPG_LOCAL, A->layout.vstack_start, 0), 0);
 	CHECK_EQ(ext(A, MMUEXT_SET_LDT, 0, 0), 0);
-	REFUSED(ext(A, MMUEXT_SET_LDT, A->layout.vstack_start, 16), VIREO_EOPNOTSUPP);
+	REFUSED(ext(A, MMUEXT_SET_LDT, A->layout.vstack_start, 16), VIREO_EBUSY);   /* mapped writable */
 	REFUSED(ext(A, MMUEXT_SET_LDT, A->layout.vstack_start + 8, 0), VIREO_EINVAL);
 	REFUSED(ext(A, MMUEXT_SET_LDT, 0, 8193), VIREO_EINVAL);
 	REFUSED(ext(A, MMUEXT_FLUSH_CACHE, 0, 0), VIREO_EPERM);
@@ -1144,6 +1145,188 @@ static void gdt_second_set_releases_the_first(void)
 	teardown();
 }
 
+/* ---- the guest's LDT: MMUEXT_SET_LDT ------------------------------------------ */
+
+/* Page k from the top of a domain's start-of-day mapping: mapped writable, unused. */
+static uint64_t top_va(struct domain *d, unsigned k) { return d->layout.v_end - (k + 1) * (uint64_t)PAGE_SIZE; }
+static mfn_t frame_at(struct domain *d, uint64_t va) { return mfn_of(d, (va - d->layout.v_start) >> PAGE_SHIFT); }
+
+/* The kernel mapping of va becomes mfn with flags (0: not present), by update_va_mapping. */
+static long map_at(struct domain *d, uint64_t va, mfn_t mfn, uint64_t flags)
+{
+	hosted_switch_to(d);
+	return hosted_hypercall(__HYPERVISOR_update_va_mapping, va, flags ? pte(mfn, flags) : 0, UVMF_INVLPG,
+				0, 0, NULL);
+}
+
+static long set_ldt(struct domain *d, uint64_t va, unsigned entries)
+{
+	return ext(d, MMUEXT_SET_LDT, va, entries);
+}
+
+static void ldt_good_descriptors(void)
+{
+	REQUIRE(setup());
+	uint64_t va = top_va(A, 0);
+	mfn_t f = frame_at(A, va);
+	unsigned n;
+	page(f)[0] = DESC_CODE3;                      /* entry 0 of an LDT is an ordinary one */
+	page(f)[1] = DESC_DATA3;
+	page(f)[2] = DESC_NP_GATE;
+	page(f)[3] = DESC_DATA3;                      /* past `entries`: checked, not copied */
+	/* Mapped writable, as the builder left it: refused; read-only: fine. */
+	REFUSED(set_ldt(A, va, 3), VIREO_EBUSY);
+	CHECK_EQ(map_at(A, va, f, PTE_P), 0);
+	CHECK_EQ(set_ldt(A, va, 3), 0);
+	CHECK_EQ(frame_table[f].type, PGT_seg_desc);
+	CHECK_EQ(frame_table[f].count, 2);            /* the read-only mapping, the LDT */
+	CHECK_EQ(frame_table[f].type_count, 1);
+	CHECK_EQ(A->mm.ldt_entries, 3);
+	CHECK_EQ(A->mm.ldt_base, va);
+	CHECK_EQ(A->mm.ldt_frames[0], f);
+	const uint64_t *cpu = hosted_guest_ldt(&n);
+	REQUIRE(cpu != NULL);
+	CHECK(cpu == A->mm.ldt_copy);                 /* loaded: the hypervisor's copy, not the frame */
+	CHECK(cpu != (const uint64_t *)page(f));
+	CHECK_EQ(n, 3);
+	CHECK_EQ(cpu[0], DESC_CODE3);
+	CHECK_EQ(cpu[1], DESC_DATA3);
+	CHECK_EQ(cpu[2], DESC_NP_GATE);
+	CHECK_EQ(audit(), 0);
+	/* update_descriptor: the frame and the copy; past the entries, the frame only. */
+	CHECK_EQ(update_desc(A, desc_ma(f, 1), DESC_NP), 0);
+	CHECK_EQ(page(f)[1], DESC_NP);
+	CHECK_EQ(cpu[1], DESC_NP);
+	CHECK_EQ(update_desc(A, desc_ma(f, 0), 0), 0);
+	CHECK_EQ(cpu[0], 0);
+	CHECK_EQ(update_desc(A, desc_ma(f, 3), DESC_CODE3), 0);
+	CHECK_EQ(page(f)[3], DESC_CODE3);
+	REFUSED(update_desc(A, desc_ma(f, 1), DESC_CODE0), VIREO_EINVAL);
+	REFUSED(update_desc(A, desc_ma(f, 2), DESC_CALL_GATE), VIREO_EINVAL);
+	CHECK_EQ(cpu[1], DESC_NP);
+	CHECK_EQ(cpu[2], DESC_NP_GATE);
+	CHECK_EQ(audit(), 0);
+	/* While the LDT holds it: never writable, never a page table. */
+	REFUSED(map_at(A, va, f, PTE_P | PTE_W), VIREO_EBUSY);
+	REFUSED(ext(A, MMUEXT_PIN_L1_TABLE, f, 0), VIREO_EBUSY);
+	REFUSED(ext(A, MMUEXT_CLEAR_PAGE, f, 0), VIREO_EBUSY);
+	REFUSED(one_update(A, slot_ptr(f, 1), 0), VIREO_EBUSY);          /* a plain write into it */
+	/* Back to none: the references dropped, the copy gone, nothing loaded. */
+	CHECK_EQ(set_ldt(A, 0, 0), 0);
+	CHECK_EQ(frame_table[f].type_count, 0);
+	CHECK_EQ(frame_table[f].count, 1);            /* the read-only mapping */
+	CHECK_EQ(A->mm.ldt_entries, 0);
+	CHECK(A->mm.ldt_copy == NULL);
+	CHECK(hosted_guest_ldt(&n) == NULL);
+	CHECK_EQ(n, 0);
+	CHECK_EQ(map_at(A, va, f, PTE_P | PTE_W), 0);  /* plain memory again */
+	teardown();
+}
+
+static void ldt_refused(void)
+{
+	REQUIRE(setup());
+	uint64_t va = top_va(A, 0), bad_va = top_va(A, 1);
+	mfn_t f = frame_at(A, va), bad = frame_at(A, bad_va);
+	unsigned n;
+	page(f)[1] = DESC_DATA3;
+	CHECK_EQ(map_at(A, va, f, PTE_P), 0);
+	CHECK_EQ(set_ldt(A, va, 2), 0);
+	const uint64_t *cpu = hosted_guest_ldt(&n);
+	/* Every refused kind of descriptor, within the entries or anywhere else in the page. */
+	static const uint64_t refused[] = { DESC_CODE0, DESC_DATA1, DESC_CALL_GATE, DESC_INT_GATE, DESC_TSS,
+					    DESC_TSS3, DESC_LDT };
+	CHECK_EQ(map_at(A, bad_va, bad, PTE_P), 0);
+	for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		unsigned slot = i & 1 ? 300 : 1;
+		page(bad)[slot] = refused[i];
+		REFUSED(set_ldt(A, bad_va, 2), VIREO_EINVAL);
+		CHECK_EQ(frame_table[bad].type_count, 0);
+		page(bad)[slot] = 0;
+	}
+	/* Not mapped: no L1 entry, or no L1 table at all. */
+	CHECK_EQ(map_at(A, top_va(A, 2), 0, 0), 0);
+	REFUSED(set_ldt(A, top_va(A, 2), 1), VIREO_EFAULT);
+	REFUSED(set_ldt(A, A->layout.v_end + (1ull << 30), 1), VIREO_EFAULT);
+	/* All or nothing: a good page, then an unmapped one or a writable one. */
+	mfn_t good = frame_at(A, top_va(A, 3));
+	CHECK_EQ(map_at(A, top_va(A, 3), good, PTE_P), 0);
+	REFUSED(set_ldt(A, top_va(A, 3), 600), VIREO_EFAULT);
+	CHECK_EQ(frame_table[good].type_count, 0);
+	CHECK_EQ(map_at(A, top_va(A, 5), frame_at(A, top_va(A, 5)), PTE_P), 0);
+	REFUSED(set_ldt(A, top_va(A, 5), 513), VIREO_EBUSY);                  /* top_va(A, 4) is writable */
+	/* A page table (mapped read-only); a frame not the domain's (an I/O frame of the privileged B). */
+	REFUSED(set_ldt(A, A->layout.vpt_start, 1), VIREO_EBUSY);
+	CHECK_EQ(map_at(B, top_va(B, 0), frame_table_frames + 16, PTE_P), 0);
+	REFUSED(set_ldt(B, top_va(B, 0), 1), VIREO_EPERM);
+	/* The range: the hypervisor's, across the end of the lower half, misaligned, too long. */
+	REFUSED(set_ldt(A, 0xFFFF830000000000ull, 1), VIREO_EINVAL);
+	REFUSED(set_ldt(A, 0xFFFF87FFFFFFF000ull, 512), VIREO_EINVAL);
+	REFUSED(set_ldt(A, 0x00007FFFFFFFF000ull, 513), VIREO_EINVAL);
+	REFUSED(set_ldt(A, va + 8, 1), VIREO_EINVAL);
+	REFUSED(set_ldt(A, va, 8193), VIREO_EINVAL);
+	/* The LDT in force is as it was. */
+	CHECK_EQ(A->mm.ldt_entries, 2);
+	CHECK_EQ(A->mm.ldt_frames[0], f);
+	CHECK(hosted_guest_ldt(&n) == cpu);
+	CHECK_EQ(n, 2);
+	CHECK_EQ(cpu[1], DESC_DATA3);
+	teardown();
+}
+
+static void ldt_second_set_releases_the_first(void)
+{
+	REQUIRE(setup());
+	uint64_t va1 = top_va(A, 0), va2 = top_va(A, 2);   /* va2 + PAGE_SIZE is top_va(A, 1) */
+	mfn_t f1 = frame_at(A, va1), f2 = frame_at(A, va2), f3 = frame_at(A, va2 + PAGE_SIZE);
+	unsigned n;
+	page(f1)[1] = DESC_DATA3;
+	page(f2)[1] = DESC_CODE3;
+	page(f3)[1] = DESC_DATA3;
+	CHECK_EQ(map_at(A, va1, f1, PTE_P), 0);
+	CHECK_EQ(map_at(A, va2, f2, PTE_P), 0);
+	CHECK_EQ(map_at(A, va2 + PAGE_SIZE, f3, PTE_P), 0);
+	CHECK_EQ(set_ldt(A, va1, 2), 0);
+	/* Two pages: the first LDT's frame is released, the new one loaded. */
+	CHECK_EQ(set_ldt(A, va2, 600), 0);
+	CHECK_EQ(frame_table[f1].type_count, 0);
+	CHECK_EQ(frame_table[f1].count, 1);
+	CHECK_EQ(frame_table[f2].type_count, 1);
+	CHECK_EQ(frame_table[f3].type_count, 1);
+	CHECK_EQ(A->mm.ldt_frames[1], f3);
+	const uint64_t *cpu = hosted_guest_ldt(&n);
+	REQUIRE(cpu != NULL);
+	CHECK_EQ(n, 600);
+	CHECK_EQ(cpu[1], DESC_CODE3);
+	CHECK_EQ(cpu[513], DESC_DATA3);
+	CHECK_EQ(audit(), 0);
+	CHECK_EQ(map_at(A, va1, f1, PTE_P | PTE_W), 0);                    /* writable again */
+	/* One frame at both pages: a reference per listing; update_descriptor reaches both copies. */
+	CHECK_EQ(map_at(A, va2 + PAGE_SIZE, f2, PTE_P), 0);
+	CHECK_EQ(set_ldt(A, va2, 1024), 0);
+	CHECK_EQ(frame_table[f2].type_count, 2);
+	CHECK_EQ(frame_table[f2].count, 4);                                 /* two mappings, two listings */
+	CHECK_EQ(frame_table[f3].count, 0);
+	cpu = hosted_guest_ldt(&n);
+	CHECK_EQ(n, 1024);
+	CHECK_EQ(cpu[513], DESC_CODE3);
+	CHECK_EQ(update_desc(A, desc_ma(f2, 5), DESC_DATA3), 0);
+	CHECK_EQ(cpu[5], DESC_DATA3);
+	CHECK_EQ(cpu[517], DESC_DATA3);
+	CHECK_EQ(audit(), 0);
+	/* Fewer entries: one listing, the same copy; the rest past the limit. */
+	CHECK_EQ(set_ldt(A, va2, 3), 0);
+	CHECK_EQ(frame_table[f2].type_count, 1);
+	CHECK(hosted_guest_ldt(&n) == cpu);
+	CHECK_EQ(n, 3);
+	CHECK_EQ(audit(), 0);
+	/* A domain ending on this CPU unloads it; its teardown drops the references and the copy. */
+	machine_guest_unload();
+	CHECK(hosted_guest_ldt(&n) == NULL);
+	CHECK_EQ(n, 0);
+	teardown();
+}
+
 static const struct test_case cases[] = {
 	TEST(builder_tables_validate),
 	TEST(l1_maps_own_frames),
@@ -1172,6 +1355,9 @@ static const struct test_case cases[] = {
 	TEST(gdt_frames_refused),
 	TEST(gdt_update_descriptor),
 	TEST(gdt_second_set_releases_the_first),
+	TEST(ldt_good_descriptors),
+	TEST(ldt_refused),
+	TEST(ldt_second_set_releases_the_first),
 	TEST(foreign_mappings_for_the_privileged),
 	TEST(foreign_frames_never_validated),
 	TEST(update_va_mapping_otherdomain),

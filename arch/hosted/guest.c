@@ -64,9 +64,26 @@ const uint64_t *hosted_guest_gdt(void)
 	return guest_gdt[cpu_id()];
 }
 
+/* Each CPU's loaded LDT: only recorded here, for the tests to read through. */
+static const uint64_t *guest_ldt_base[MAX_CPUS];
+static unsigned guest_ldt_entries[MAX_CPUS];
+
+void machine_guest_ldt_load(const uint64_t *base, unsigned entries)
+{
+	guest_ldt_base[cpu_id()] = entries ? base : NULL;
+	guest_ldt_entries[cpu_id()] = entries;
+}
+
+const uint64_t *hosted_guest_ldt(unsigned *entries)
+{
+	*entries = guest_ldt_entries[cpu_id()];
+	return guest_ldt_base[cpu_id()];
+}
+
 void machine_enter_guest(const struct guest_entry *e)
 {
 	memset(guest_gdt[cpu_id()], 0, sizeof(guest_gdt[0]));
+	machine_guest_ldt_load(NULL, 0);
 	guest_root = e->root_maddr;
 	if (enter_hook)
 		enter_hook(e);
@@ -86,6 +103,7 @@ void machine_tlb_flush_local(void)
 void machine_guest_unload(void)
 {
 	guest_root = 0;
+	machine_guest_ldt_load(NULL, 0);
 }
 
 void machine_invlpg(uint64_t va)

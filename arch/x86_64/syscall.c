@@ -633,6 +633,7 @@ void machine_guest_load_root(maddr_t root)
 void machine_guest_unload(void)
 {
 	write_cr3(paging_root_maddr());
+	machine_guest_ldt_load(NULL, 0);   /* its copy is about to be freed */
 }
 
 /* Guest entries are never global (mm/frame_table.c clears G): a CR3 reload drops them all. */
@@ -668,6 +669,30 @@ void machine_guest_gdt_write(unsigned first, const uint64_t *desc, unsigned n)
 	}
 }
 
+compile_assert((HV_LDT >> 3) + 2 <= GDT_LIMIT_ENTRIES, "the GDT limit covers the LDT descriptor");
+compile_assert((HV_LDT >> 3) >= GUEST_GDT_ENTRIES, "the LDT descriptor is the hypervisor's");
+
+/*
+ * The guest's LDT is a copy in hypervisor memory (mm/frame_table.c): a
+ * 16-byte LDT descriptor for it in this CPU's GDT at HV_LDT, then LLDT. The
+ * guest cannot load HV_LDT itself (a system descriptor), and the CPU reads
+ * LDT descriptors with supervisor rights, so the copy needs no guest mapping.
+ */
+void machine_guest_ldt_load(const uint64_t *base, unsigned entries)
+{
+	uint64_t *gdt = percpu[cpu_id()].gdt;
+	if (!entries) {
+		__asm__ volatile("lldt %w0" :: "r"(0) : "memory");
+		gdt[HV_LDT >> 3] = gdt[(HV_LDT >> 3) + 1] = 0;
+		return;
+	}
+	uint64_t b = (uint64_t)base, limit = entries * 8ull - 1;   /* at most 0xFFFF: byte granular */
+	gdt[HV_LDT >> 3] = (limit & 0xFFFF) | ((b & 0xFFFFFF) << 16) | (0x82ull << 40) |   /* P, LDT */
+			   ((limit >> 16 & 0xF) << 48) | ((b >> 24 & 0xFF) << 56);
+	gdt[(HV_LDT >> 3) + 1] = b >> 32;
+	__asm__ volatile("lldt %w0" :: "r"(HV_LDT) : "memory");
+}
+
 void machine_enter_guest(const struct guest_entry *e)
 {
 	struct percpu *pc = &percpu[cpu_id()];
@@ -680,11 +705,12 @@ void machine_enter_guest(const struct guest_entry *e)
 	};
 	/*
 	 * Nothing of the previous domain on this CPU may show: no GDT entries
-	 * of its own, null data selectors (GS's under swapgs, with the guest's
-	 * GS base in place: interrupts are off, and the paranoid entries
-	 * tell the bases apart), fresh x87 state, FS base, TS.
+	 * of its own, no LDT, null data selectors (GS's under swapgs, with the
+	 * guest's GS base in place: interrupts are off, and the paranoid
+	 * entries tell the bases apart), fresh x87 state, FS base, TS.
 	 */
 	__builtin_memset(pc->gdt, 0, GUEST_GDT_ENTRIES * sizeof(uint64_t));
+	machine_guest_ldt_load(NULL, 0);
 	__asm__ volatile("mov %0, %%ds\n\tmov %0, %%es\n\tmov %0, %%fs\n\t"
 			 "swapgs\n\tmov %0, %%gs\n\tswapgs" :: "r"(0) : "memory");
 	/* The guest starts with a null GS base of its own; ours goes to KERNEL_GS_BASE at the swap. */

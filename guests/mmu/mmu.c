@@ -654,9 +654,9 @@ static void attacks_flags(void)
 	expect("L4 entry -> the scratch L2 (level confusion)", upd(pt.root_mfn, 3, pte_make(s2.mfn, FLAGS_RO)),
 	       -XEN_EBUSY);
 	check("  ... L4 slot 3 is still empty", pt_table(pt.root_mfn)[3] == 0);
-	expect("SET_LDT with 8 entries (no LDTs yet)",
+	expect("SET_LDT over a writable-mapped page (.bss)",
 	       ({ struct mmuext_op o = { .cmd = MMUEXT_SET_LDT }; o.arg1.linear_addr = (uint64_t)bss_page;
-		  o.arg2.nr_ents = 8; hyp_mmuext_op(&o, 1, NULL, DOMID_SELF); }), -XEN_EOPNOTSUPP);
+		  o.arg2.nr_ents = 8; hyp_mmuext_op(&o, 1, NULL, DOMID_SELF); }), -XEN_EBUSY);
 	expect("mmu_update list in the hypervisor's memory",
 	       hyp_mmu_update((struct mmu_update *)HV_ADDR, 1, NULL, DOMID_SELF), -XEN_EFAULT);
 	unsigned done = 77;

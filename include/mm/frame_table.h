@@ -16,9 +16,9 @@
  *     a writable one also a "writable" type reference, so a frame is never
  *     at once a page table (or descriptor page) and writably mapped;
  *   - an L2/L3/L4 entry takes a general and an L1/L2/L3 type reference;
- *   - a frame of the guest's GDT (set_gdt) takes a general and a segment-
- *     descriptor type reference; the first one checks its 512 descriptors
- *     (descriptor_ok());
+ *   - a frame of the guest's GDT (set_gdt) or LDT (MMUEXT_SET_LDT) takes a
+ *     general and a segment-descriptor type reference; the first one checks
+ *     its 512 descriptors (descriptor_ok());
  *   - only frames the domain owns may be mapped (the privileged domain may
  *     also map I/O frames, which hold no references, and by an L1 update
  *     frames of unprivileged domains: foreign mappings);
@@ -27,9 +27,9 @@
  * Counts (invariants, checked from scratch by mm_audit()):
  *   count      = present entries in validated tables that map the frame
  *                + pins + page-table roots loaded from it
- *                + the times it is a frame of the guest's GDT
+ *                + the times it is a frame of the guest's GDT or LDT
  *   type_count = the typed ones among them (writable L1 entries, L2..L4
- *                entries, pins, roots and GDT frames)
+ *                entries, pins, roots, GDT and LDT frames)
  *
  * Locking: a frame's counts change only under its owner's domain_mm.lock,
  * which a batch takes once, or, for an orphan (a frame of an ended domain
@@ -38,6 +38,8 @@
  * domain's lock just for the moment it takes or drops the reference; only
  * unprivileged domains' frames may be mapped so, which keeps the lock order
  * (privileged, then unprivileged, then orphans) free of cycles.
+ * Under it, mm_set_ldt takes the frame allocator's lock (for the LDT's copy;
+ * the allocator takes no other lock).
  */
 #ifndef MM_FRAME_TABLE_H
 #define MM_FRAME_TABLE_H
@@ -51,7 +53,7 @@
 enum page_type {
 	PGT_none = 0,
 	PGT_l1, PGT_l2, PGT_l3, PGT_l4,  /* PGT_l1 + level - 1 */
-	PGT_seg_desc,                    /* GDT frames (set_gdt): checked, never writable */
+	PGT_seg_desc,                    /* GDT and LDT frames: checked, never writable */
 	PGT_writable,
 };
 
@@ -113,6 +115,10 @@ static inline struct page_info *mfn_to_page(mfn_t mfn)
 #define MM_GDT_FRAMES  14
 #define MM_GDT_ENTRIES (MM_GDT_FRAMES * 512)
 
+/* The guest's LDT: at most 8192 descriptors (MMUEXT_SET_LDT), 16 frames. */
+#define MM_LDT_ENTRIES 8192
+#define MM_LDT_FRAMES  (MM_LDT_ENTRIES / 512)
+
 /* Counters of the MMU hypercalls, per domain. */
 struct mm_stats {
 	uint64_t batches;         /* mmu_update / mmuext_op calls */
@@ -158,6 +164,20 @@ struct domain_mm {
 	 */
 	mfn_t gdt_frames[MM_GDT_FRAMES];
 	unsigned gdt_entries;
+	/*
+	 * The guest's LDT (MMUEXT_SET_LDT at guest address ldt_base):
+	 * descriptors 0 .. ldt_entries-1 live in ldt_frames[0 ..
+	 * ceil(ldt_entries / 512) - 1], the frames its pages mapped when it
+	 * was set, each holding one general and one PGT_seg_desc type
+	 * reference (a frame listed twice holds two). ldt_copy is the CPU's
+	 * LDT: a copy of those descriptors in hypervisor memory (2^ldt_copy_order
+	 * frames, NULL when there is no LDT), kept coherent by update_descriptor.
+	 */
+	mfn_t ldt_frames[MM_LDT_FRAMES];
+	unsigned ldt_entries;
+	uint64_t ldt_base;
+	uint64_t *ldt_copy;
+	unsigned ldt_copy_order;
 	struct mm_stats stats;
 };
 
@@ -223,9 +243,9 @@ void mm_put_writable(struct domain_mm *mm, mfn_t mfn);
 int mm_hold_writable(struct domain_mm *mm, mfn_t mfn);
 
 /*
- * Segment descriptors (set_gdt, update_descriptor); the rule is stated in
- * mm/frame_table.c. descriptor_ok: may this 8-byte descriptor be in a
- * guest's GDT?
+ * Segment descriptors (set_gdt, MMUEXT_SET_LDT, update_descriptor); the
+ * rule is stated in mm/frame_table.c. descriptor_ok: may this 8-byte
+ * descriptor be in a guest's GDT or LDT?
  * mm_get_desc_page / mm_put_desc_page: a general and a PGT_seg_desc type
  *   reference on a frame of the domain; the first one checks all 512
  *   descriptors (-VIREO_EINVAL if one is refused), and none is taken while
@@ -244,6 +264,25 @@ int mm_update_desc(struct domain_mm *mm, uint64_t ma, uint64_t desc);
 /* May the domain map this frame as I/O (privileged, not RAM, not denied)? */
 bool mm_io_ok(const struct domain_mm *mm, mfn_t mfn);
 
+/*
+ * The guest's LDT. mm->lock must be held, except for mm_drop_ldt.
+ * mm_set_ldt: MMUEXT_SET_LDT (the caller checked va page aligned, entries
+ *   <= MM_LDT_ENTRIES and the range in the guest's part of the address
+ *   space): the LDT becomes the `entries` descriptors at guest address va,
+ *   in the frames the current kernel tables map there, and is loaded on
+ *   this CPU (machine_guest_ldt_load); 0 entries: none. All or nothing;
+ *   -VIREO_EFAULT for an unmapped page, -VIREO_ENOMEM without memory for the
+ *   copy, else mm_get_desc_page's errors.
+ * mm_ldt_update: after update_descriptor wrote desc at slot `slot` of frame
+ *   mfn, update the CPU's copy wherever the LDT lists that frame.
+ * mm_drop_ldt: a domain that is going away (takes mm->lock): the LDT's
+ *   references dropped and its copy freed, with no machine state touched;
+ *   no CPU may have the copy loaded any more (machine_guest_unload).
+ */
+int mm_set_ldt(struct domain_mm *mm, uint64_t va, unsigned entries);
+void mm_ldt_update(struct domain_mm *mm, mfn_t mfn, unsigned slot, uint64_t desc);
+void mm_drop_ldt(struct domain_mm *mm);
+
 /* A frame of its own the domain may take a general reference on. */
 bool mm_owns(const struct domain_mm *mm, mfn_t mfn);
 
@@ -257,13 +296,14 @@ static inline void mm_sync(struct domain_mm *mm)
 
 /*
  * Recompute every count of the given domains' frames (and of orphans) from
- * their page tables, pins, roots and GDT frames, and compare with the frame
- * table; also check that no writable mapping of a page-table or descriptor
- * frame and no mapping of another domain's frame exists but a privileged
- * domain's foreign mapping of an unprivileged one's (or an orphan), and that every descriptor frame
- * in use holds only allowed descriptors. 0, or -VIREO_EIO with the first
- * difference described in why (for tests and the fuzzer; costs a walk of all
- * memory).
+ * their page tables, pins, roots, GDT and LDT frames, and compare with the
+ * frame table; also check that no writable mapping of a page-table or
+ * descriptor frame and no mapping of another domain's frame exists but a
+ * privileged domain's foreign mapping of an unprivileged one's (or an
+ * orphan), that every descriptor frame in use holds only allowed
+ * descriptors, and that the CPU's copy of each LDT matches its frames. 0,
+ * or -VIREO_EIO with the first difference described in why (for tests and
+ * the fuzzer; costs a walk of all memory).
  */
 int mm_audit(struct domain_mm *const *mms, unsigned n, char *why, unsigned why_len);
 

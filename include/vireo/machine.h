@@ -110,7 +110,10 @@ void machine_guest_root_init(uint64_t *root);
  * Guest mappings are never global, so a root load also flushes them.
  */
 void machine_guest_load_root(maddr_t root);
-/* Leave guest page tables for the hypervisor's own (a domain has ended on this CPU). */
+/*
+ * Leave guest page tables for the hypervisor's own, and unload the guest's
+ * LDT (a domain has ended on this CPU).
+ */
 void machine_guest_unload(void);
 void machine_tlb_flush_local(void);
 void machine_invlpg(uint64_t va);
@@ -128,9 +131,18 @@ void machine_invlpg(uint64_t va);
 void machine_guest_gdt_write(unsigned first, const uint64_t *desc, unsigned n);
 
 /*
+ * The guest's LDT on this CPU: the `entries` descriptors at base (at most
+ * 8192), or none when entries is 0. base is hypervisor memory holding
+ * validated copies (mm/frame_table.c, mm_set_ldt), which the caller keeps
+ * coherent and allocated while it is loaded; it is used in place, not
+ * copied. machine_enter_guest and machine_guest_unload unload it.
+ */
+void machine_guest_ldt_load(const uint64_t *base, unsigned entries);
+
+/*
  * The first entry into a guest vCPU: registers and page-table root. Nothing
- * of a previous domain on this CPU stays visible (its GDT entries, segment,
- * FPU and debug state).
+ * of a previous domain on this CPU stays visible (its GDT entries, LDT,
+ * segment, FPU and debug state).
  */
 struct guest_entry {
 	uint64_t rip, rsp, rsi;

@@ -44,6 +44,12 @@ long hosted_hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64
 /* This CPU's guest part of the GDT as machine_guest_gdt_write() left it (GUEST_GDT_ENTRIES). */
 const uint64_t *hosted_guest_gdt(void);
 
+/*
+ * This CPU's LDT as machine_guest_ldt_load() last loaded it: its base (NULL
+ * for none) and, in *entries, its number of descriptors.
+ */
+const uint64_t *hosted_guest_ldt(unsigned *entries);
+
 /* Bind the calling thread to the host CPU that backs hosted CPU `cpu` (best effort). */
 void hosted_pin_to_cpu(unsigned cpu);
 

@@ -55,6 +55,7 @@
 #define HV_DS   0xe010
 #define HV_CS32 0xe018
 #define HV_TSS  0xe040           /* 16-byte system descriptor */
+#define HV_LDT  0xe050           /* 16-byte system descriptor: the guest's LDT (a copy), as Xen */
 #define GDT_LIMIT_ENTRIES 7180   /* through the LDT slot at 0xe050 */
 
 #define BOOT_STACK_SIZE 16384
