@@ -23,8 +23,9 @@
  * After every hypercall (and emulated write):
  *   - mm_audit() of all domains: every count recomputed from scratch, no
  *     writable mapping of a page table, no mapping of another's frame but
- *     the privileged domain's of an unprivileged one's (run again only when
- *     what it reads changed since the last one);
+ *     the privileged domain's of an unprivileged one's, LDT frames and
+ *     their copies (run again only when what it reads changed since the
+ *     last one);
  *   - every validated L4 has its hypervisor slots (256..271) empty;
  *   - no domain owes a TLB flush (the batch performs it before returning);
  *   - a model of each domain's CPU's TLB that only a full flush (the
@@ -35,7 +36,7 @@
  *     roots and the contents of every validated page table as they were;
  *   - a single request that was applied did what it asked (the entry holds
  *     the adjusted value, the page is cleared or copied, the frame pinned,
- *     the root loaded, the M2P entry set);
+ *     the root loaded, the M2P entry set, the LDT set);
  *   - *pdone of a batch never exceeds its count, and equals it on success.
  * After each input every domain is destroyed and every frame must be back
  * in the allocator; the two tunables are back to what they were.
@@ -496,8 +497,18 @@ static void make_mmuext(unsigned actor, struct in *in, struct mmuext_op *op)
 		}
 		break;
 	case MMUEXT_SET_LDT:
-		op->arg1.linear_addr = pick_va(actor, in);
-		op->arg2.nr_ents = k & 1 ? 0 : idx % 10000;
+		/*
+		 * Mostly a page of its own with a small LDT (which works once the
+		 * domain made the page read-only, its descriptors being zero), else
+		 * any address and count.
+		 */
+		if (k & 2) {
+			op->arg1.linear_addr = pick_va(actor, in);
+			op->arg2.nr_ents = k & 1 ? 0 : idx % 10000;
+		} else {
+			op->arg1.linear_addr = va_of(&doms[actor], own_pfn(&doms[actor], k >> 3, idx));
+			op->arg2.nr_ents = k & 1 ? 0 : 1 + (idx >> 4) % 1100;
+		}
 		break;
 	case MMUEXT_TLB_FLUSH_LOCAL: case MMUEXT_TLB_FLUSH_ALL:
 	case MMUEXT_FLUSH_CACHE: case MMUEXT_FLUSH_CACHE_GLOBAL:
@@ -769,6 +780,8 @@ static struct page_info *ft_before;
 static uint64_t *m2p_before;
 static mfn_t roots_before[MAX_DOMS][2];
 static uint32_t clock_before[MAX_DOMS];
+static unsigned ldt_entries_before[MAX_DOMS];
+static uint64_t ldt_base_before[MAX_DOMS];
 static uint64_t pt_sum_before;
 
 NO_COVERAGE static uint64_t pt_contents_sum(void)
@@ -793,6 +806,8 @@ NO_COVERAGE static void snapshot(void)
 		roots_before[i][0] = mms[i]->root;
 		roots_before[i][1] = mms[i]->user_root;
 		clock_before[i] = mms[i]->clock;
+		ldt_entries_before[i] = mms[i]->ldt_entries;
+		ldt_base_before[i] = mms[i]->ldt_base;
 	}
 	pt_sum_before = pt_contents_sum();
 }
@@ -826,9 +841,12 @@ NO_COVERAGE static void check_unchanged(void)
 		if (m2p_before[m] != machine_to_phys[m])
 			fail("refused, yet the M2P entry of frame %llu changed", (unsigned long long)m);
 	}
-	for (unsigned i = 0; i < ndoms; i++)
+	for (unsigned i = 0; i < ndoms; i++) {
 		if (roots_before[i][0] != mms[i]->root || roots_before[i][1] != mms[i]->user_root)
 			fail("refused, yet domain %u's roots changed", i);
+		if (ldt_entries_before[i] != mms[i]->ldt_entries || ldt_base_before[i] != mms[i]->ldt_base)
+			fail("refused, yet domain %u's LDT changed", i);
+	}
 	if (pt_contents_sum() != pt_sum_before)
 		fail("refused, yet a validated page table's contents changed");
 }
@@ -900,13 +918,15 @@ NO_COVERAGE static void tlb_observe(bool first)
 static struct page_info *ft_audited;
 static uint8_t *pt_audited;                    /* contents of validated frames, from lo */
 static mfn_t roots_audited[MAX_DOMS][2];
+static unsigned ldt_audited[MAX_DOMS];         /* LDT entries: the copy's size */
 
 NO_COVERAGE static bool changed_since_audit(bool first)
 {
 	bool changed = first ||
 		       memcmp(ft_audited + lo, frame_table + lo, (hi - lo) * sizeof(*frame_table));
 	for (unsigned i = 0; i < ndoms && !changed; i++)
-		changed = roots_audited[i][0] != mms[i]->root || roots_audited[i][1] != mms[i]->user_root;
+		changed = roots_audited[i][0] != mms[i]->root || roots_audited[i][1] != mms[i]->user_root ||
+			  ldt_audited[i] != mms[i]->ldt_entries;
 	for (mfn_t m = lo; m < hi && !changed; m++)
 		if (frame_table[m].flags & PGF_validated)
 			changed = memcmp(pt_audited + (m - lo) * PAGE_SIZE, mfn_to_virt(m), PAGE_SIZE);
@@ -916,6 +936,7 @@ NO_COVERAGE static bool changed_since_audit(bool first)
 	for (unsigned i = 0; i < ndoms; i++) {
 		roots_audited[i][0] = mms[i]->root;
 		roots_audited[i][1] = mms[i]->user_root;
+		ldt_audited[i] = mms[i]->ldt_entries;
 	}
 	for (mfn_t m = lo; m < hi; m++)
 		if (frame_table[m].flags & PGF_validated)
@@ -1088,6 +1109,13 @@ NO_COVERAGE static void applied_check(unsigned actor, const struct call *c)
 	case MMUEXT_COPY_PAGE:
 		if (m != req.pdone_mfn && memcmp(mem, req.src, PAGE_SIZE))
 			fail("COPY_PAGE to %llu done, yet it differs from the source", (unsigned long long)m);
+		return;
+	case MMUEXT_SET_LDT:
+		if (mm->ldt_entries != req.x.arg2.nr_ents ||
+		    (mm->ldt_entries && mm->ldt_base != req.x.arg1.linear_addr))
+			fail("SET_LDT(0x%llx, %u) done, yet the LDT is %u entries at 0x%llx",
+			     (unsigned long long)req.x.arg1.linear_addr, req.x.arg2.nr_ents, mm->ldt_entries,
+			     (unsigned long long)mm->ldt_base);
 		return;
 	}
 }
