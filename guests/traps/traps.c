@@ -8,7 +8,10 @@
  * (-EPERM, and the old table still works) and a bad table pointer (-EFAULT).
  * A GDT of its own (set_gdt, update_descriptor): a DPL-3 data descriptor
  * loaded into %ds and used; a DPL-0 one and a call gate refused (-EINVAL);
- * after set_gdt(0) the selector is gone (#GP).
+ * after set_gdt(0) the selector is gone (#GP). An LDT of its own
+ * (MMUEXT_SET_LDT): a DPL-3 data descriptor checked with lar and loaded into
+ * %ds, made not present by update_descriptor, a DPL-0 one refused
+ * (-EINVAL), and the page writable only once the LDT is gone.
  * "attack=bad-iret" on the command line makes an iret with a forged CS,
  * which must crash only this domain.
  */
@@ -129,6 +132,65 @@ static void gdt_checks(struct start_info *si)
 	check_rc("gdt page writable again", pt_set_writable(gdt_page), 0);
 }
 
+/*
+ * The LDT checks. An LDT page, like a GDT page, must have no writable
+ * mapping while in use. lar tests a selector without loading it (no fault,
+ * and FS/GS bases stay as they are): the access rights, or -1 when the CPU
+ * says the selector is not usable (ZF clear).
+ */
+#define LDT_SEL1 0x0f                         /* LDT entry 1 (TI set), RPL 3 */
+#define LDT_SEL2 0x17                         /* LDT entry 2: past a 2-entry LDT */
+#define LAR_DATA3 0x00C0F300l                 /* lar of DESC_DATA3, under LAR_MASK */
+#define LAR_MASK  0x00F0FF00l                 /* bits 19:16 (limit) are undefined */
+
+static uint64_t ldt_page[512] __attribute__((aligned(4096)));
+static uint64_t evil_ldt_page[512] __attribute__((aligned(4096))) = { [1] = DESC_CODE0 };
+
+static long lar(uint16_t sel)
+{
+	uint32_t rights;
+	uint8_t ok;
+	__asm__ volatile("lar %[sel], %[r]\n\tsetz %[ok]" : [r] "=r"(rights), [ok] "=q"(ok)
+			 : [sel] "r"((uint32_t)sel) : "cc");
+	return ok ? (long)(rights & LAR_MASK) : -1;
+}
+
+static long set_ldt(const void *va, unsigned entries)
+{
+	return pt_mmuext(MMUEXT_SET_LDT, (uint64_t)va, entries);
+}
+
+static void ldt_checks(void)
+{
+	static volatile uint64_t magic = 0x6c64745f6f6bull;
+	ldt_page[1] = DESC_DATA3;
+	xen_pfn_t frame = pt_va_to_mfn(ldt_page);
+	check_rc("set_ldt on a writable page", set_ldt(ldt_page, 2), -XEN_EBUSY);
+	check_rc("ldt page made read-only", pt_set_readonly(ldt_page), 0);
+	check_rc("set_ldt(page, 2 entries)", set_ldt(ldt_page, 2), 0);
+	check_rc("lar of 0x0f: DPL 3 data", lar(LDT_SEL1) == LAR_DATA3, 1);
+	last_vector = ~0ull;
+	check_rc("read through %ds = 0x0f", read_through_ds(LDT_SEL1, &magic) == magic, 1);
+	expect("load of 0x0f: no fault", ~0ull, 0, 0);
+	check_rc("lar of 0x17 (past the limit)", lar(LDT_SEL2), -1);
+	check_rc("ldt page cannot be writable", pt_set_writable(ldt_page), -XEN_EBUSY);
+	uint64_t ma = (frame << 12) + 1 * 8;
+	check_rc("ldt update_descriptor DPL 0", hypercall2(__HYPERVISOR_update_descriptor, ma, DESC_CODE0),
+		 -XEN_EINVAL);
+	check_rc("ldt update_descriptor to 0", hypercall2(__HYPERVISOR_update_descriptor, ma, 0), 0);
+	check_rc("lar of 0x0f after it", lar(LDT_SEL1), -1);
+	/* A DPL-0 code segment: refused, and the LDT in force stays. */
+	check_rc("evil ldt page made read-only", pt_set_readonly(evil_ldt_page), 0);
+	check_rc("set_ldt with a DPL 0 segment", set_ldt(evil_ldt_page, 2), -XEN_EINVAL);
+	check_rc("ldt update_descriptor DPL 3 data", hypercall2(__HYPERVISOR_update_descriptor, ma, DESC_DATA3),
+		 0);
+	check_rc("LDT in force after the refusal", lar(LDT_SEL1) == LAR_DATA3, 1);
+	/* None again: the selector is gone, the page is ours to write. */
+	check_rc("set_ldt(0 entries)", set_ldt(0, 0), 0);
+	check_rc("lar of 0x0f after set_ldt(0)", lar(LDT_SEL1), -1);
+	check_rc("ldt page writable again", pt_set_writable(ldt_page), 0);
+}
+
 int guest_main(struct start_info *si)
 {
 	static char cmdline[MAX_GUEST_CMDLINE + 1];
@@ -194,6 +256,7 @@ int guest_main(struct start_info *si)
 	expect("rdmsr of an unknown MSR -> #GP", 13, 0, 0);
 
 	gdt_checks(si);
+	ldt_checks();
 
 	if (strstr(cmdline, "attack=syscall-tf")) {
 		/*
