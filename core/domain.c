@@ -357,15 +357,13 @@ int domain_foreign(const struct domain *d, unsigned domid, struct domain_mm **ou
 	struct domain *f = domain_by_id(domid);
 	enum domain_state state = DOMAIN_EMPTY;
 
-	if (!d->privileged)
-		return -VIREO_EPERM;
 	spin_lock(&domains_lock);
 	if (f && !f->dying)
 		state = f->state;
 	spin_unlock(&domains_lock);
 	if (state != DOMAIN_READY && state != DOMAIN_RUNNING)
 		return -VIREO_ESRCH;
-	if (f->privileged || f == d)
+	if (!d->privileged || f->privileged || f == d)
 		return -VIREO_EPERM;
 	*out = &f->mm;
 	return 0;

@@ -41,31 +41,47 @@ static bool canonical(uint64_t va)
 }
 
 /*
+ * The owner of the frames a request maps (Xen's get_pg_owner, then its
+ * privilege check): DOMID_SELF is the caller's own (*pg = NULL); DOMID_IO
+ * the I/O frames the privileged domain maps anyway (*pg = NULL); any other
+ * id names a domain: -VIREO_ESRCH when there is none or it is the caller
+ * itself (as Xen), else domain_foreign() (-VIREO_EPERM unless the caller
+ * is privileged and the other is not).
+ */
+static long pg_owner(const struct domain *d, uint16_t domid, struct domain_mm **pg)
+{
+	*pg = NULL;
+	if (domid == DOMID_SELF)
+		return 0;
+	if (domid == d->domid)
+		return -VIREO_ESRCH;
+	if (domid == DOMID_IO)
+		return d->privileged ? 0 : -VIREO_EPERM;
+	return domain_foreign(d, domid, pg);
+}
+
+/*
  * foreigndom of mmu_update/mmuext_op: the owner of the frames mapped
- * (bits 15:0) and of the page tables (bits 31:16, plus one). The tables
- * are always the caller's own (another domain's: -VIREO_EOPNOTSUPP for the
- * privileged domain). mmu_update's L1 entries may map another domain's
- * frames (the "Foreign mappings" rules, mm/frame_table.c; *foreign names
- * it); mmuext_op on another domain's frames is not there
- * (-VIREO_EOPNOTSUPP). DOMID_IO: the I/O frames the privileged domain maps
- * anyway.
+ * (bits 15:0, pg_owner()) and of the page tables (bits 31:16, plus one).
+ * The tables are always the caller's own (another domain's:
+ * -VIREO_EOPNOTSUPP for the privileged domain). mmu_update's L1 entries may
+ * map another domain's frames (the "Foreign mappings" rules,
+ * mm/frame_table.c; *foreign names it); mmuext_op on another domain's
+ * frames is not there (-VIREO_EOPNOTSUPP).
  */
 static long check_foreigndom(const struct domain *d, uint64_t fd, bool map_ok, struct domain_mm **foreign)
 {
-	uint16_t data = (uint16_t)fd, pt = (uint16_t)(fd >> 16);
+	uint16_t pt = (uint16_t)(fd >> 16);
 
 	*foreign = NULL;
 	if (pt != 0 && pt != d->domid + 1)
 		return d->privileged ? -VIREO_EOPNOTSUPP : -VIREO_EPERM;
-	if (data == DOMID_SELF || data == d->domid)
-		return 0;
-	if (!d->privileged)
-		return -VIREO_EPERM;
-	if (data == DOMID_IO)
-		return 0;
-	if (!map_ok)
-		return -VIREO_EOPNOTSUPP;
-	return domain_foreign(d, data, foreign);
+	long rc = pg_owner(d, (uint16_t)fd, foreign);
+	if (rc == 0 && *foreign && !map_ok) {
+		*foreign = NULL;
+		rc = -VIREO_EOPNOTSUPP;
+	}
+	return rc;
 }
 
 static long mmu_one(struct domain_mm *mm, const struct mmu_update *req)
@@ -329,19 +345,14 @@ long do_update_va_mapping(struct hypercall_args *a)
 
 /*
  * update_va_mapping_otherdomain(va, val, flags, domid): the same, val
- * mapping a frame of domain domid (the privileged domain, an unprivileged
- * domid: mm/frame_table.c's "Foreign mappings"; DOMID_SELF is the caller).
+ * mapping a frame of domain domid (pg_owner(): the privileged domain, an
+ * unprivileged domid, mm/frame_table.c's "Foreign mappings").
  */
 long do_update_va_mapping_otherdomain(struct hypercall_args *a)
 {
-	struct domain_mm *foreign = NULL;
-	uint16_t domid = (uint16_t)a->a[3];
-	if (domid != DOMID_SELF) {
-		long rc = domain_foreign(current_domain, domid, &foreign);
-		if (rc)
-			return rc;
-	}
-	return uvm(a->a[0], a->a[1], a->a[2], foreign);
+	struct domain_mm *foreign;
+	long rc = pg_owner(current_domain, (uint16_t)a->a[3], &foreign);
+	return rc ? rc : uvm(a->a[0], a->a[1], a->a[2], foreign);
 }
 
 /*

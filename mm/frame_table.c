@@ -56,14 +56,16 @@
  *   - only a privileged domain, only frames of an unprivileged one, only
  *     through an update of an L1 entry in use: a table being validated
  *     may map only its own domain's frames, and an L1 update of a batch
- *     that names another domain only that domain's (and I/O), as on Xen.
+ *     that names another domain only that domain's, as on Xen (and I/O
+ *     frames, by the caller's own right to them: Xen asks the named
+ *     domain's);
  *     (Nothing privileged
  *     is ever mapped by another domain, so a privileged domain's lock may
  *     be held while an unprivileged one's is taken, never the reverse.)
  *   - the entry holds a general reference on the frame, and a writable
  *     one a writable type reference, as for the domain's own frames: the
  *     owner cannot make a frame a page table while another domain maps it
- *     writable, and the frame is not freed while any mapping remains;
+ *     writable, and the frame is not freed while any entry maps it;
  *   - a writable foreign mapping of a frame that was a page table of its
  *     owner with no full flush by the owner since is refused
  *     (-VIREO_EBUSY): the owner's CPU may still cache it as a table, and
@@ -74,8 +76,9 @@
  *   - when a domain ends, its own references are dropped (mm_relinquish)
  *     and a frame still mapped by another domain becomes an *orphan*
  *     (OWNER_ORPHAN, never mapped anew), freed by its last reference.
- *   - dropping a writable foreign mapping owes a flush by the domain that
- *     held it (its CPU may cache it), before that domain runs again.
+ *   - dropping a foreign mapping owes a flush by the domain that held it
+ *     (its CPU may cache it), before that domain runs again: the frame may
+ *     be freed, or become a page table, as soon as the entry is gone.
  *
  * Counts never pass frame_count_limit (-VIREO_EOVERFLOW).
  *
@@ -351,8 +354,8 @@ static int get_foreign_l1e(struct domain_mm *mm, struct page_info *pg, bool writ
 	if (pg->owner == f->owner) {
 		rc = pg->count < frame_count_limit ? 0 : -VIREO_EOVERFLOW;
 		/* Its owner's CPU may still cache its last page-table incarnation. */
-		if (rc == 0 && writable && !pg->type_count && pg->type != PGT_writable &&
-		    pg->type != PGT_none && pg->stamp == f->clock)
+		if (rc == 0 && writable && !pg->type_count && is_pt_type(pg->type) &&
+		    pg->stamp == __atomic_load_n(&f->clock, __ATOMIC_RELAXED))
 			rc = -VIREO_EBUSY;
 		if (rc == 0 && writable)
 			rc = get_writable(f, pg);       /* owes the owner no flush: ruled out above */
@@ -376,11 +379,13 @@ static void put_foreign_l1e(struct domain_mm *mm, mfn_t mfn, struct page_info *p
 	if (!l)
 		return;                            /* I/O frames held nothing */
 	struct domain_mm *owner = mm_of(pg->owner);
-	if (writable) {
-		mm->pending |= MM_FLUSH_TLB;       /* this domain's CPU may cache it writable */
-		if (--pg->type_count == 0)
-			pg->stamp = owner ? owner->clock : 0;
-	}
+	/*
+	 * This domain's CPU may still cache the mapping, and the frame may be
+	 * freed (or become a table) at once: a flush before it runs again.
+	 */
+	mm->pending |= MM_FLUSH_TLB;
+	if (writable && --pg->type_count == 0)
+		pg->stamp = owner ? __atomic_load_n(&owner->clock, __ATOMIC_RELAXED) : 0;
 	if (--pg->count == 0 && !owner)
 		free_orphan(mfn);                  /* its domain ended; this was the last mapping */
 	spin_unlock(l);

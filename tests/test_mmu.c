@@ -475,7 +475,10 @@ static void batch_stops_at_first_refusal(void)
 	hosted_switch_to(A);
 	CHECK_EQ(hosted_hypercall(__HYPERVISOR_mmu_update, 0xFFFF830000000000ull, 1, 0, DOMID_SELF, 0, NULL),
 		 -VIREO_EFAULT);
-	CHECK_EQ(hosted_hypercall(__HYPERVISOR_mmu_update, scratch_va(A), 1, 0, 3, 0, NULL), -VIREO_EPERM);
+	/* Another domain: none such (-ESRCH, as Xen), itself by id (-ESRCH), one that is there (-EPERM). */
+	CHECK_EQ(hosted_hypercall(__HYPERVISOR_mmu_update, scratch_va(A), 1, 0, 3, 0, NULL), -VIREO_ESRCH);
+	CHECK_EQ(hosted_hypercall(__HYPERVISOR_mmu_update, scratch_va(A), 1, 0, A->domid, 0, NULL), -VIREO_ESRCH);
+	CHECK_EQ(hosted_hypercall(__HYPERVISOR_mmu_update, scratch_va(A), 1, 0, B->domid, 0, NULL), -VIREO_EPERM);
 	teardown();
 }
 
@@ -865,7 +868,7 @@ static void ended_domain_frames_orphaned(void)
 	CHECK_EQ(frame_table[y].owner, OWNER_ORPHAN);
 	CHECK_EQ(machine_to_phys[x], ~0ull);
 	CHECK_EQ(audit_one(B), 0);
-	/* Orphans are never mapped anew, not even by the privileged domain. */
+	/* Orphans are never mapped anew: not by naming the domain that is gone, nor as B's own. */
 	CHECK_EQ(foreign_update(B, slot_ptr(bl1, 3), pte(x, PTE_P), 1), -VIREO_ESRCH);
 	CHECK_EQ(one_update(B, slot_ptr(bl1, 3), pte(x, PTE_P)), -VIREO_EPERM);
 	CHECK_EQ(one_update(B, slot_ptr(bl1, 0), 0), 0);
@@ -878,6 +881,37 @@ static void ended_domain_frames_orphaned(void)
 	/* y goes with B's own end. */
 	domain_destroy(B);
 	CHECK_EQ(frame_table[y].owner, OWNER_NONE);
+	CHECK_EQ(frame_nr_free(), free_at_start);
+}
+
+/*
+ * A batch that named A before A began to end (domain_foreign passed) meets
+ * A's frames already orphaned: the owner, checked under A's lock, refuses.
+ */
+static void batch_racing_an_end_refused(void)
+{
+	REQUIRE(setup());
+	mfn_t bl1 = new_l1(B, 0), x = spare(A, 0), y = spare(A, 1);
+	REQUIRE(bl1 != INVALID_MFN);
+	CHECK_EQ(foreign_update(B, slot_ptr(bl1, 0), pte(x, PTE_P), A->domid), 0);
+	hosted_switch_to(NULL);
+	domain_release_memory(A);                        /* A ends; its slot (and lock) stay */
+	CHECK_EQ(frame_table[x].owner, OWNER_ORPHAN);
+	hosted_switch_to(B);
+	spin_lock(&B->mm.lock);
+	mm_set_foreign(&B->mm, &A->mm);                  /* as the batch had resolved it */
+	CHECK_EQ(mm_update(&B->mm, slot_ptr(bl1, 1), pte(x, PTE_P), false), -VIREO_EPERM);
+	CHECK_EQ(mm_update(&B->mm, slot_ptr(bl1, 1), pte(y, PTE_P), false), -VIREO_EPERM);   /* freed */
+	mm_set_foreign(&B->mm, NULL);
+	spin_unlock(&B->mm.lock);
+	CHECK_EQ(frame_table[x].count, 1);
+	CHECK_EQ(page(bl1)[1], 0);
+	CHECK_EQ(one_update(B, slot_ptr(bl1, 0), 0), 0);
+	CHECK_EQ(frame_table[x].owner, OWNER_NONE);
+	CHECK_EQ(audit_one(B), 0);
+	hosted_switch_to(NULL);
+	domain_destroy(A);
+	domain_destroy(B);
 	CHECK_EQ(frame_nr_free(), free_at_start);
 }
 
@@ -1362,6 +1396,7 @@ static const struct test_case cases[] = {
 	TEST(foreign_frames_never_validated),
 	TEST(update_va_mapping_otherdomain),
 	TEST(ended_domain_frames_orphaned),
+	TEST(batch_racing_an_end_refused),
 	TEST(privileged_end_drops_foreign_mappings),
 };
 

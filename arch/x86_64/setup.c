@@ -326,13 +326,20 @@ NORETURN void boot_main(uint32_t magic, uint32_t info)
 	}
 
 	memory_init();
-	/* The interrupt controllers are the hypervisor's, whatever the memory map says. */
+	/* The interrupt controllers are the hypervisor's: never I/O frames for a domain. */
 	const uint64_t lapic[2] = { rdmsr(MSR_APIC_BASE) & 0xFFFFFF000ull, acpi.lapic_maddr };
+	bool denied = true;
 	for (unsigned i = 0; i < 2; i++)
 		if (lapic[i])
-			frame_table_deny_io(lapic[i] >> PAGE_SHIFT, (lapic[i] >> PAGE_SHIFT) + 1);
+			denied &= frame_table_deny_io(lapic[i] >> PAGE_SHIFT, (lapic[i] >> PAGE_SHIFT) + 1) == 0;
 	for (unsigned i = 0; i < acpi.nr_ioapics; i++)
-		frame_table_deny_io(acpi.ioapics[i].maddr >> PAGE_SHIFT, (acpi.ioapics[i].maddr >> PAGE_SHIFT) + 1);
+		denied &= frame_table_deny_io(acpi.ioapics[i].maddr >> PAGE_SHIFT,
+					      (acpi.ioapics[i].maddr >> PAGE_SHIFT) + 1) == 0;
+	if (!denied)
+		panic("memory: the I/O deny list is too small for the interrupt controllers");
+	if (acpi.nr_ioapics_dropped)
+		printk("memory: warning: %u I/O APICs past the MADT parser's limit; the privileged "
+		       "domain could map them\n", acpi.nr_ioapics_dropped);
 	apic_init_cpu();
 	percpu[0].apic_id = apic_id();
 	apic_timer_calibrate();

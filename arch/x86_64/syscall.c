@@ -82,7 +82,8 @@ static void toggle_guest_mode(struct domain *d)
 		wrmsr(MSR_KERNEL_GS_BASE, a->gs_user_base);
 		machine_guest_load_root((maddr_t)d->mm.user_root << PAGE_SHIFT);
 	}
-	d->mm.clock++;                      /* a root load drops every guest mapping */
+	/* A root load drops every guest mapping. Others read the clock (foreign mappings). */
+	__atomic_store_n(&d->mm.clock, d->mm.clock + 1, __ATOMIC_RELAXED);
 	a->user_mode = !a->user_mode;
 	a->mode_switches++;
 }

@@ -549,8 +549,8 @@ static void attacks_foreign(uint64_t f)
 		       -XEN_EOPNOTSUPP);
 	} else {
 		expect("L1 entry -> a frame past RAM", upd(s1.mfn, 1, pte_make(past, FLAGS_RO)), -XEN_EPERM);
-		expect("foreigndom = domain 0",
-		       ({ struct mmu_update r = { pt_slot_ptr(s1.mfn, 1), 0 }; hyp_mmu_update(&r, 1, NULL, 0); }),
+		expect("foreigndom = DOMID_IO (unprivileged)",
+		       ({ struct mmu_update r = { pt_slot_ptr(s1.mfn, 1), 0 }; hyp_mmu_update(&r, 1, NULL, DOMID_IO); }),
 		       -XEN_EPERM);
 	}
 }

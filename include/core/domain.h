@@ -38,7 +38,8 @@ struct dom_layout {
 /*
  * EMPTY -> READY (built) -> RUNNING (on a CPU) -> SHUTDOWN or CRASHED.
  * Guarded by domains_lock in core/domain.c; a domain's other fields are
- * only touched by the CPU it runs on.
+ * only touched by the CPU it runs on, but for its MMU state (mm: under
+ * mm.lock, which the privileged domain's foreign mappings take too).
  */
 /* x86 PV vCPU state the hypervisor keeps (one vCPU per domain today). */
 struct domain_arch {
@@ -108,9 +109,9 @@ struct domain *domain_by_id(unsigned domid);
 
 /*
  * The MMU state of domain domid, whose frames d may map (foreigndom of
- * mmu_update, update_va_mapping_otherdomain): -VIREO_EPERM unless d is
- * privileged and domid is another, unprivileged domain; -VIREO_ESRCH when
- * no such domain is built and not ended. The domain may still end after:
+ * mmu_update, update_va_mapping_otherdomain): -VIREO_ESRCH when no such
+ * domain is built and not ending, else -VIREO_EPERM unless d is privileged
+ * and domid is another, unprivileged domain. The domain may still end after:
  * the frame table checks each frame's owner under that domain's lock.
  */
 int domain_foreign(const struct domain *d, unsigned domid, struct domain_mm **out);

@@ -71,7 +71,7 @@ enum page_type {
 struct page_info {
 	uint32_t count;           /* general references */
 	uint32_t type_count;      /* references of the current type */
-	uint16_t owner;           /* domid + 1, OWNER_NONE or OWNER_IO */
+	uint16_t owner;           /* domid + 1, OWNER_NONE, OWNER_IO or OWNER_ORPHAN */
 	uint8_t type;             /* enum page_type */
 	uint8_t flags;            /* PGF_* */
 	uint32_t stamp;           /* owner's flush clock when type_count last became 0 */
@@ -96,9 +96,9 @@ int frame_table_init(mfn_t nr);
 void frame_table_mark_io(mfn_t start, mfn_t end);
 
 /*
- * Frames [start, end) are devices the hypervisor drives (local APIC, I/O
- * APICs): no domain may map them, RAM or not. 0, or -VIREO_ENOSPC when
- * the (small) list is full.
+ * Frames [start, end) are devices the hypervisor keeps (local APIC, I/O
+ * APICs): never I/O frames a domain may map. 0, or -VIREO_ENOSPC when the
+ * (small) list is full.
  */
 int frame_table_deny_io(mfn_t start, mfn_t end);
 
@@ -139,7 +139,12 @@ struct domain_mm {
 	bool privileged;
 	mfn_t root;               /* the guest kernel's L4 (CR3), INVALID_MFN before start */
 	mfn_t user_root;          /* NEW_USER_BASEPTR, INVALID_MFN for none */
-	uint32_t clock;           /* full TLB flushes (and CR3 loads) so far, from 1 */
+	/*
+	 * Full TLB flushes (and CR3 loads) so far, from 1. Written only by the
+	 * domain's own CPU (also outside the lock, at guest mode switches);
+	 * read by another under the lock for foreign mappings (__atomic).
+	 */
+	uint32_t clock;
 	uint32_t pending;         /* MM_FLUSH_*: owed before the guest runs or is written */
 	uint32_t vm_assist;       /* 1 << VMASST_TYPE_* the guest enabled */
 	/*
