@@ -198,8 +198,40 @@ static uint64_t domain_free_memory(struct domain *d)
 /* Give back a domain's memory and its slot. Nothing may still run on its page tables. */
 void domain_destroy(struct domain *d)
 {
+	if (d->state != DOMAIN_EMPTY)
+		evtchn_domain_end(d);
 	domain_free_memory(d);
 	*d = (struct domain){ .state = DOMAIN_EMPTY };
+}
+
+/*
+ * The guest's system time (ns since boot, machine_now_ns(), which
+ * set_timer_op deadlines are in): Xen's vcpu_time_info scale from the TSC
+ * rate (Xen's compute_time_scale). The TSC is invariant, so one fill is
+ * good for the domain's life; the version stays even.
+ */
+static void time_fill(struct vcpu_time_info *t)
+{
+	uint64_t tps = machine_tsc_khz() * 1000;
+	int shift = 0;
+
+	if (!tps)
+		return;                                /* no TSC rate known: no time (all zero) */
+	while (tps > 2000000000ull) {
+		tps >>= 1;
+		shift--;
+	}
+	uint32_t tps32 = (uint32_t)tps;
+	while (tps32 <= 1000000000u) {
+		tps32 <<= 1;
+		shift++;
+	}
+	t->tsc_to_system_mul = (uint32_t)((1000000000ull << 32) / tps32);
+	t->tsc_shift = (int8_t)shift;
+	t->tsc_timestamp = machine_tsc();
+	t->system_time = machine_now_ns();
+	t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;
+	t->version = 2;
 }
 
 static int domain_alloc_memory(struct domain *d, uint64_t nr_pages)
@@ -228,6 +260,7 @@ static int domain_alloc_memory(struct domain *d, uint64_t nr_pages)
 	struct shared_info *sh = mfn_to_virt(d->shared_info_mfn);
 	__builtin_memset(sh, 0, PAGE_SIZE);
 	sh->vcpu_info[0].evtchn_upcall_mask = 1;      /* events masked until the guest says */
+	time_fill(&sh->vcpu_info[0].time);
 	return 0;
 }
 
@@ -347,9 +380,25 @@ static spinlock_t domains_lock = SPINLOCK_INIT;   /* guards every domain's state
 uint64_t domain_release_memory(struct domain *d)
 {
 	spin_lock(&domains_lock);
-	d->dying = true;                           /* no new foreign mappings of it */
+	d->dying = true;                           /* no new foreign mappings or channels to it */
 	spin_unlock(&domains_lock);
+	evtchn_domain_end(d);                      /* its peers' ports wait again, unbound */
 	return domain_free_memory(d);
+}
+
+bool domain_is_live(const struct domain *d)
+{
+	spin_lock(&domains_lock);
+	bool live = !d->dying && (d->state == DOMAIN_READY || d->state == DOMAIN_RUNNING);
+	spin_unlock(&domains_lock);
+	return live;
+}
+
+void domain_kick(struct domain *d)
+{
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		if (__atomic_load_n(&cpu_current[c], __ATOMIC_ACQUIRE) == d && c != cpu_id())
+			machine_kick_cpu(c);
 }
 
 int domain_foreign(const struct domain *d, unsigned domid, struct domain_mm **out)
@@ -498,7 +547,11 @@ struct domain_arch *domain_arch_state(void)
 
 struct vcpu_info *domain_vcpu_info(void)
 {
-	struct domain *d = current_domain;
+	return domain_vcpu_info_of(current_domain);
+}
+
+struct vcpu_info *domain_vcpu_info_of(struct domain *d)
+{
 	if (d->vcpu_info_mfn != INVALID_MFN)
 		return (struct vcpu_info *)((uint8_t *)mfn_to_virt(d->vcpu_info_mfn) + d->vcpu_info_offset);
 	struct shared_info *sh = mfn_to_virt(d->shared_info_mfn);

@@ -5,6 +5,7 @@
  * returns a negative errno having changed nothing.
  */
 #include <core/domain.h>
+#include <core/event.h>
 #include <core/hypercall.h>
 #include <fastpath/mmu.h>
 #include <mm/frame_alloc.h>
@@ -125,6 +126,8 @@ static long do_sched_op(uint64_t cmd, uint64_t arg)
 	switch (cmd) {
 	case SCHEDOP_yield:
 		return 0;                             /* one domain per CPU today */
+	case SCHEDOP_block:
+		return evtchn_block(current_domain);
 	case SCHEDOP_shutdown_code:
 		if (copy_from_guest(&s, arg, sizeof(s)))
 			return -VIREO_EFAULT;
@@ -507,6 +510,8 @@ long hypercall_dispatch(uint64_t nr, struct hypercall_args *a)
 	case __HYPERVISOR_console_io:     return do_console_io(a->a[0], a->a[1], a->a[2]);
 	case __HYPERVISOR_xen_version:    return do_xen_version(a->a[0], a->a[1]);
 	case __HYPERVISOR_sched_op:       return do_sched_op(a->a[0], a->a[1]);
+	case __HYPERVISOR_event_channel_op: return do_event_channel_op(a->a[0], a->a[1]);
+	case __HYPERVISOR_set_timer_op:   return do_set_timer_op(a->a[0]);
 	default:                          return arch_hypercall(nr, a);
 	}
 }

@@ -121,6 +121,24 @@ void machine_idle(void)
 	abort();
 }
 
+/* Events on the hosted machine: one thread runs every domain, nothing to wake or wait for. */
+uint64_t hosted_kicks, hosted_waits, hosted_timer_ns;
+
+void machine_kick_cpu(unsigned cpu)
+{
+	hosted_kicks++;
+}
+
+void machine_wait_event(const volatile uint8_t *flag)
+{
+	hosted_waits++;                           /* a guest's block returns at once (a spurious wake-up) */
+}
+
+void machine_timer_at_ns(uint64_t ns)
+{
+	hosted_timer_ns = ns;
+}
+
 /* The host address of guest virtual address va, or NULL where the guest's tables say no. */
 static uint8_t *guest_walk(uint64_t va, bool write)
 {

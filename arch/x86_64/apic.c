@@ -113,6 +113,13 @@ void apic_send_sipi(uint32_t dest, unsigned page)
 
 void apic_timer_at(uint64_t deadline)
 {
+	if (!deadline) {                                         /* none: stop it */
+		if (tsc_deadline)
+			wrmsr(MSR_TSC_DEADLINE, 0);
+		else
+			apic_write(APIC_TMR_INIT, 0);
+		return;
+	}
 	if (tsc_deadline) {
 		apic_write(APIC_LVT_TMR, VEC_TIMER | (2u << 17));
 		/* The LVT write must land before the deadline MSR (Intel SDM 10.5.4.1). */

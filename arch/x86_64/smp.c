@@ -10,6 +10,7 @@
 #include <arch/apic.h>
 #include <arch/cpu.h>
 #include <arch/layout.h>
+#include <arch/machine_image.h>
 #include <arch/paging.h>
 #include <arch/percpu.h>
 #include <arch/traps.h>
@@ -238,6 +239,32 @@ void machine_idle(void)
 {
 	for (;;)
 		__asm__ volatile("sti; hlt" ::: "memory");
+}
+
+void machine_kick_cpu(unsigned cpu)
+{
+	if (cpu < nr_cpus_online && cpu != cpu_id())
+		apic_send_ipi(percpu[cpu].apic_id, VEC_IPI_WAKE);   /* its return to the guest looks */
+}
+
+/* STI's one-instruction shadow covers HLT: a wake-up between the check and HLT is not lost. */
+void machine_wait_event(const volatile uint8_t *flag)
+{
+	irq_disable();
+	while (!*flag)
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+void machine_timer_at_ns(uint64_t ns)
+{
+	if (!ns) {
+		apic_timer_at(0);
+		return;
+	}
+	uint64_t khz = machine_tsc_khz();
+	/* ns * khz / 1e6 without overflow: whole seconds apart. */
+	uint64_t tsc = ns / 1000000000ull * khz * 1000 + ns % 1000000000ull * khz / 1000000ull;
+	apic_timer_at(machine.tsc_at_boot + tsc);
 }
 
 int machine_run_on_cpus(unsigned n, void (*fn)(void *arg, unsigned cpu), void *arg)

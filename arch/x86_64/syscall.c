@@ -316,6 +316,7 @@ void syscall_dispatch(struct cpu_regs *regs)
 	/* SYSCALL as the last instruction of the lower half returns to a non-canonical RIP. */
 	if (!guest_rip_ok(regs))
 		guest_fault(13, regs->rip, 0, 0);
+	guest_deliver_events(regs);
 }
 
 static bool vector_has_error_code(unsigned v)
@@ -377,6 +378,28 @@ static bool bounce_to_guest(struct cpu_regs *regs, unsigned vector, bool error, 
 {
 	const struct trap_info *ti = domain_trap(vector);
 	return ti && bounce_frame(regs, ti->address, TI_GET_IF(ti), error, error_code, resume_rip);
+}
+
+/*
+ * Before the guest runs again (the end of every hypercall, exception and
+ * interrupt that came from it): an upcall pending and not masked goes to
+ * its event callback, on a bounce frame like an exception's, with upcalls
+ * masked (Xen's); the guest's iret unmasks them. No callback registered:
+ * the guest sees the pending bits when it looks (after SCHEDOP_block).
+ */
+void guest_deliver_events(struct cpu_regs *regs)
+{
+	struct domain *d = current_domain;
+	if (!d || !d->arch.event_cb)
+		return;
+	struct vcpu_info *vi = domain_vcpu_info();
+	if (!__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_ACQUIRE) || vi->evtchn_upcall_mask)
+		return;
+	d->ev.upcalls++;
+	if (!bounce_frame(regs, d->arch.event_cb, true, false, 0, regs->rip)) {
+		printk("domain %u: no stack to deliver an event upcall on\n", d->domid);
+		guest_fault(14, regs->rip, 0, regs->rsp);
+	}
 }
 
 /*

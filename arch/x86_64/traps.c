@@ -123,8 +123,18 @@ static void dump(const struct cpu_regs *r)
 }
 
 void trap_dispatch(struct cpu_regs *regs);
+static void trap_dispatch_one(struct cpu_regs *regs);
 
 void trap_dispatch(struct cpu_regs *regs)
+{
+	unsigned v = (unsigned)regs->vector;
+	trap_dispatch_one(regs);
+	/* Back to the guest: its pending events first (not from the IST vectors' stacks). */
+	if ((regs->cs & 3) && v != 1 && v != 2 && v != 8 && v != 18)
+		guest_deliver_events(regs);
+}
+
+static void trap_dispatch_one(struct cpu_regs *regs)
 {
 	unsigned v = (unsigned)regs->vector;
 

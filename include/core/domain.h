@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <core/elf.h>
+#include <core/event.h>
 #include <mm/frame_table.h>
 #include <public/arch-x86_64.h>
 #include <vireo/machine.h>
@@ -83,6 +84,7 @@ struct domain {
 	struct trap_info traps_new[256]; /* set_trap_table's scratch: checked before it applies */
 	struct domain_arch arch;     /* x86 vCPU state kept across hypercalls */
 	struct domain_mm mm;         /* page-table roots, flush clock, MMU counters */
+	struct domain_events ev;     /* event channels, the one-shot timer */
 };
 
 /*
@@ -145,6 +147,13 @@ NORETURN void domains_run(void);
  */
 const struct trap_info *domain_trap(unsigned vector);
 struct vcpu_info *domain_vcpu_info(void);
+struct vcpu_info *domain_vcpu_info_of(struct domain *d);
+
+/* Built and not ended (nor ending): may be named by another domain. */
+bool domain_is_live(const struct domain *d);
+
+/* An upcall became pending for d: the CPU it runs on (another one) is woken to deliver it. */
+void domain_kick(struct domain *d);
 struct domain_arch *domain_arch_state(void);
 
 /* For core/hypercall.c: the domain running on this CPU, its console, its end. */

@@ -82,6 +82,16 @@ int machine_start_on_cpu(unsigned cpu, void (*fn)(void *arg, unsigned cpu), void
 /* Wait for interrupts, forever (a CPU with nothing left to run). */
 NORETURN void machine_idle(void);
 
+/*
+ * Events (core/event.c): wake CPU cpu (an IPI) so it looks at its domain's
+ * pending upcall; wait on this CPU, interrupts on, until *flag is non-zero
+ * (or an interrupt came: callers look again); this CPU's one-shot timer
+ * at system time ns (machine_now_ns), 0 for none.
+ */
+void machine_kick_cpu(unsigned cpu);
+void machine_wait_event(const volatile uint8_t *flag);
+void machine_timer_at_ns(uint64_t ns);
+
 /* ---- time ---------------------------------------------------------------- */
 
 /* Monotonic time since the machine started, in nanoseconds. */

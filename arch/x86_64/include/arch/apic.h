@@ -12,7 +12,7 @@ void apic_send_ipi(uint32_t dest_apic_id, unsigned vector);
 void apic_send_init(uint32_t dest_apic_id);
 void apic_send_sipi(uint32_t dest_apic_id, unsigned page);
 bool apic_tsc_deadline(void);             /* the timer runs in TSC-deadline mode */
-/* One-shot timer interrupt (VEC_TIMER) at TSC value deadline. */
+/* One-shot timer interrupt (VEC_TIMER) at TSC value deadline; 0 stops it. */
 void apic_timer_at(uint64_t deadline_tsc);
 void apic_timer_calibrate(void);          /* on the boot CPU, after the TSC is known */
 

@@ -33,5 +33,7 @@ bool guest_copy_fault_fixup(struct cpu_regs *regs);
  */
 bool guest_exception(struct cpu_regs *regs, uint64_t cr2);
 bool guest_rip_ok(const struct cpu_regs *regs);
+/* Before returning to the guest: a pending, unmasked event upcall to its callback. */
+void guest_deliver_events(struct cpu_regs *regs);
 
 #endif

@@ -1,0 +1,452 @@
+/*
+ * Event channels (include/core/event.h): Xen's EVTCHNOP_* on the 2-level
+ * ABI, the one-shot timer (set_timer_op, VIRQ_TIMER) and SCHEDOP_block.
+ *
+ * Errnos follow Xen 4.17's common/event_channel.c: a port out of range or
+ * closed is -EINVAL, a vCPU other than 0 -ENOENT (one vCPU per domain), a
+ * VIRQ bound twice -EEXIST, no free port -ENOSPC, an unknown domain -ESRCH,
+ * a peer port that is not unbound for us -EINVAL. FIFO event channels are
+ * not offered (-ENOSYS: guests fall back to 2-level), nor physical IRQs.
+ */
+#include <core/domain.h>
+#include <core/event.h>
+#include <core/hypercall.h>
+#include <mm/heap.h>
+#include <public/event_channel.h>
+#include <public/xen.h>
+#include <vireo/errno.h>
+#include <vireo/machine.h>
+
+/* ---- the 2-level pending state (shared with the guest: atomics only) ----------- */
+
+static bool test_and_set(xen_ulong_t *words, unsigned bit)
+{
+	xen_ulong_t m = 1ull << (bit % 64);
+	return __atomic_fetch_or(&words[bit / 64], m, __ATOMIC_SEQ_CST) & m;
+}
+
+static bool test(const xen_ulong_t *words, unsigned bit)
+{
+	return __atomic_load_n(&words[bit / 64], __ATOMIC_SEQ_CST) & (1ull << (bit % 64));
+}
+
+static void clear(xen_ulong_t *words, unsigned bit)
+{
+	__atomic_fetch_and(&words[bit / 64], ~(1ull << (bit % 64)), __ATOMIC_SEQ_CST);
+}
+
+static struct shared_info *shared(struct domain *d)
+{
+	return mfn_to_virt(d->shared_info_mfn);
+}
+
+/* The word's selector bit and the upcall flag, and a kick when the upcall is new. */
+static void mark_pending(struct domain *d, unsigned port)
+{
+	struct vcpu_info *vi = domain_vcpu_info_of(d);
+	if (test_and_set(&vi->evtchn_pending_sel, port / 64))
+		return;
+	if (!__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
+		domain_kick(d);
+}
+
+/* Xen's evtchn_2l_set_pending. */
+static void set_pending(struct domain *d, unsigned port)
+{
+	struct shared_info *sh = shared(d);
+	if (test_and_set(sh->evtchn_pending, port))
+		return;
+	if (!test(sh->evtchn_mask, port))
+		mark_pending(d, port);
+}
+
+/* ---- ports --------------------------------------------------------------------------- */
+
+static void lock_two(struct domain *a, struct domain *b)
+{
+	if (a == b) {
+		spin_lock(&a->ev.lock);
+		return;
+	}
+	struct domain *first = a->domid < b->domid ? a : b;
+	spin_lock(&first->ev.lock);
+	spin_lock(&(first == a ? b : a)->ev.lock);
+}
+
+static void unlock_two(struct domain *a, struct domain *b)
+{
+	spin_unlock(&a->ev.lock);
+	if (a != b)
+		spin_unlock(&b->ev.lock);
+}
+
+/* The domain's port table, made on first use: 0 or -VIREO_ENOMEM (lock held). */
+static int ports_ready(struct domain *d)
+{
+	if (d->ev.port)
+		return 0;
+	d->ev.port = xmalloc(EVTCHN_PORTS * sizeof(struct evtchn));
+	if (!d->ev.port)
+		return -VIREO_ENOMEM;
+	__builtin_memset(d->ev.port, 0, EVTCHN_PORTS * sizeof(struct evtchn));
+	return 0;
+}
+
+/* A port in use, or NULL (lock held). */
+static struct evtchn *port_of(struct domain *d, uint32_t port)
+{
+	if (!d->ev.port || port == 0 || port >= EVTCHN_PORTS || d->ev.port[port].state == EVTCHNSTAT_closed)
+		return NULL;
+	return &d->ev.port[port];
+}
+
+/* The lowest free port, or -VIREO_ENOSPC / -VIREO_ENOMEM (lock held). */
+static long port_alloc(struct domain *d)
+{
+	int rc = ports_ready(d);
+	if (rc)
+		return rc;
+	for (uint32_t p = 1; p < EVTCHN_PORTS; p++)
+		if (d->ev.port[p].state == EVTCHNSTAT_closed) {
+			clear(shared(d)->evtchn_pending, p);     /* a fresh port starts quiet */
+			return p;
+		}
+	return -VIREO_ENOSPC;
+}
+
+/*
+ * The domain a request names (alloc_unbound's remote_dom, bind_interdomain's
+ * remote_dom): DOMID_SELF or an id; NULL when there is none running.
+ */
+static struct domain *named_domain(struct domain *self, uint16_t domid)
+{
+	if (domid == DOMID_SELF || domid == self->domid)
+		return self;
+	struct domain *d = domain_by_id(domid);
+	return d && domain_is_live(d) ? d : NULL;
+}
+
+/* Close port p of d, both locks (d's and an interdomain peer's) held. */
+static void close_locked(struct domain *d, uint32_t p)
+{
+	struct evtchn *c = &d->ev.port[p];
+	if (c->state == EVTCHNSTAT_virq && d->ev.virq_port[c->virq] == p)
+		d->ev.virq_port[c->virq] = 0;
+	if (c->state == EVTCHNSTAT_interdomain) {
+		struct domain *peer = domain_by_id(c->remote_dom);
+		struct evtchn *r = &peer->ev.port[c->remote_port];
+		/* The peer's end waits for us again, as Xen's. */
+		r->state = EVTCHNSTAT_unbound;
+		r->remote_dom = (uint16_t)d->domid;
+		r->remote_port = 0;
+	}
+	*c = (struct evtchn){ 0 };
+	clear(shared(d)->evtchn_pending, p);
+}
+
+/*
+ * Close a port: an interdomain one needs the peer's lock too, taken in
+ * order; the port may change while ours is dropped, so look again.
+ */
+static long evtchn_close(struct domain *d, uint32_t p)
+{
+	for (;;) {
+		spin_lock(&d->ev.lock);
+		struct evtchn *c = port_of(d, p);
+		if (!c) {
+			spin_unlock(&d->ev.lock);
+			return -VIREO_EINVAL;
+		}
+		if (c->state != EVTCHNSTAT_interdomain || c->remote_dom == d->domid) {
+			close_locked(d, p);
+			spin_unlock(&d->ev.lock);
+			return 0;
+		}
+		struct domain *peer = domain_by_id(c->remote_dom);
+		uint32_t rport = c->remote_port;
+		spin_unlock(&d->ev.lock);
+		lock_two(d, peer);
+		c = port_of(d, p);
+		bool same = c && c->state == EVTCHNSTAT_interdomain && c->remote_dom == peer->domid &&
+			    c->remote_port == rport;
+		if (same)
+			close_locked(d, p);
+		unlock_two(d, peer);
+		if (same)
+			return 0;
+	}
+}
+
+static long alloc_unbound(struct domain *d, struct evtchn_alloc_unbound *a)
+{
+	if (a->dom != DOMID_SELF && a->dom != d->domid)
+		return -VIREO_EPERM;              /* ports in another domain: the toolstack's, not here */
+	if (a->remote_dom != DOMID_SELF && !named_domain(d, a->remote_dom))
+		return -VIREO_ESRCH;
+	spin_lock(&d->ev.lock);
+	long p = port_alloc(d);
+	if (p > 0) {
+		d->ev.port[p] = (struct evtchn){ .state = EVTCHNSTAT_unbound,
+			.remote_dom = a->remote_dom == DOMID_SELF ? (uint16_t)d->domid : a->remote_dom };
+		a->port = (uint32_t)p;
+	}
+	spin_unlock(&d->ev.lock);
+	return p < 0 ? p : 0;
+}
+
+static long bind_interdomain(struct domain *d, struct evtchn_bind_interdomain *b)
+{
+	struct domain *peer = named_domain(d, b->remote_dom);
+	long rc = -VIREO_EINVAL;
+
+	if (!peer)
+		return -VIREO_ESRCH;
+	lock_two(d, peer);
+	struct evtchn *r = port_of(peer, b->remote_port);
+	if (r && r->state == EVTCHNSTAT_unbound && r->remote_dom == d->domid) {
+		rc = port_alloc(d);
+		if (rc > 0) {
+			uint32_t p = (uint32_t)rc;
+			r = &peer->ev.port[b->remote_port];       /* port_alloc may have made d's table */
+			d->ev.port[p] = (struct evtchn){ .state = EVTCHNSTAT_interdomain,
+				.remote_dom = (uint16_t)peer->domid, .remote_port = b->remote_port };
+			r->state = EVTCHNSTAT_interdomain;
+			r->remote_dom = (uint16_t)d->domid;
+			r->remote_port = p;
+			b->local_port = p;
+			set_pending(d, p);                        /* as Xen: the new port starts pending */
+			rc = 0;
+		}
+	}
+	unlock_two(d, peer);
+	return rc;
+}
+
+static long bind_virq(struct domain *d, struct evtchn_bind_virq *b)
+{
+	if (b->virq >= NR_VIRQS)
+		return -VIREO_EINVAL;
+	if (b->vcpu != 0)
+		return -VIREO_ENOENT;
+	spin_lock(&d->ev.lock);
+	long p = d->ev.virq_port[b->virq] ? -VIREO_EEXIST : port_alloc(d);
+	if (p > 0) {
+		d->ev.port[p] = (struct evtchn){ .state = EVTCHNSTAT_virq, .virq = b->virq };
+		d->ev.virq_port[b->virq] = (uint32_t)p;
+		b->port = (uint32_t)p;
+	}
+	spin_unlock(&d->ev.lock);
+	return p < 0 ? p : 0;
+}
+
+static long bind_ipi(struct domain *d, struct evtchn_bind_ipi *b)
+{
+	if (b->vcpu != 0)
+		return -VIREO_ENOENT;
+	spin_lock(&d->ev.lock);
+	long p = port_alloc(d);
+	if (p > 0) {
+		d->ev.port[p] = (struct evtchn){ .state = EVTCHNSTAT_ipi };
+		b->port = (uint32_t)p;
+	}
+	spin_unlock(&d->ev.lock);
+	return p < 0 ? p : 0;
+}
+
+/*
+ * The fast path: notify the other end. The peer's port stays connected
+ * while we hold our lock (closing it takes ours), so its domain is alive.
+ */
+static long evtchn_send(struct domain *d, uint32_t p)
+{
+	long rc = 0;
+	spin_lock(&d->ev.lock);
+	struct evtchn *c = port_of(d, p);
+	if (!c)
+		rc = -VIREO_EINVAL;
+	else if (c->state == EVTCHNSTAT_interdomain)
+		set_pending(domain_by_id(c->remote_dom), c->remote_port);
+	else if (c->state == EVTCHNSTAT_ipi)
+		set_pending(d, p);
+	else if (c->state != EVTCHNSTAT_unbound)
+		rc = -VIREO_EINVAL;               /* a VIRQ port is the hypervisor's to raise */
+	/* unbound: nobody to tell, dropped as on Xen */
+	if (rc == 0)
+		d->ev.sent++;
+	spin_unlock(&d->ev.lock);
+	return rc;
+}
+
+static long evtchn_status(struct domain *d, struct evtchn_status *s)
+{
+	if (s->dom != DOMID_SELF && s->dom != d->domid)
+		return d->privileged ? -VIREO_EOPNOTSUPP : -VIREO_EPERM;
+	if (s->port == 0 || s->port >= EVTCHN_PORTS)
+		return -VIREO_EINVAL;
+	spin_lock(&d->ev.lock);
+	static const struct evtchn closed;
+	const struct evtchn *c = d->ev.port ? &d->ev.port[s->port] : &closed;
+	long rc = 0;
+	{
+		s->status = c->state;
+		s->vcpu = 0;
+		s->u.raw._output1 = s->u.raw._output2 = 0;
+		if (c->state == EVTCHNSTAT_unbound)
+			s->u.unbound.dom = c->remote_dom;
+		else if (c->state == EVTCHNSTAT_interdomain) {
+			s->u.interdomain.dom = c->remote_dom;
+			s->u.interdomain.port = c->remote_port;
+		} else if (c->state == EVTCHNSTAT_virq)
+			s->u.virq = c->virq;
+	}
+	spin_unlock(&d->ev.lock);
+	return rc;
+}
+
+/* Xen's evtchn_2l_unmask: a port pending under its mask raises the upcall now. */
+static long evtchn_unmask(struct domain *d, uint32_t p)
+{
+	if (p == 0 || p >= EVTCHN_PORTS)
+		return -VIREO_EINVAL;
+	struct shared_info *sh = shared(d);
+	clear(sh->evtchn_mask, p);
+	if (test(sh->evtchn_pending, p))
+		mark_pending(d, p);
+	return 0;
+}
+
+static long evtchn_reset(struct domain *d, uint16_t dom)
+{
+	if (dom != DOMID_SELF && dom != d->domid)
+		return d->privileged ? -VIREO_EOPNOTSUPP : -VIREO_EPERM;
+	for (uint32_t p = 1; p < EVTCHN_PORTS && d->ev.port; p++)
+		(void)evtchn_close(d, p);
+	return 0;
+}
+
+/* Each command's argument size (0: none known). */
+static unsigned arg_size(uint64_t cmd)
+{
+	switch (cmd) {
+	case EVTCHNOP_bind_interdomain: return sizeof(struct evtchn_bind_interdomain);
+	case EVTCHNOP_bind_virq:        return sizeof(struct evtchn_bind_virq);
+	case EVTCHNOP_close:            return sizeof(struct evtchn_close);
+	case EVTCHNOP_send:             return sizeof(struct evtchn_send);
+	case EVTCHNOP_status:           return sizeof(struct evtchn_status);
+	case EVTCHNOP_alloc_unbound:    return sizeof(struct evtchn_alloc_unbound);
+	case EVTCHNOP_bind_ipi:         return sizeof(struct evtchn_bind_ipi);
+	case EVTCHNOP_bind_vcpu:        return sizeof(struct evtchn_bind_vcpu);
+	case EVTCHNOP_unmask:           return sizeof(struct evtchn_unmask);
+	case EVTCHNOP_reset:            return sizeof(struct evtchn_reset);
+	default:                        return 0;
+	}
+}
+
+long do_event_channel_op(uint64_t cmd, uint64_t arg)
+{
+	struct domain *d = current_domain;
+	union {
+		struct evtchn_bind_interdomain bi;
+		struct evtchn_bind_virq bv;
+		struct evtchn_close cl;
+		struct evtchn_send se;
+		struct evtchn_status st;
+		struct evtchn_alloc_unbound au;
+		struct evtchn_bind_ipi ip;
+		struct evtchn_bind_vcpu bc;
+		struct evtchn_unmask um;
+		struct evtchn_reset rs;
+	} u;
+	unsigned size = arg_size(cmd);
+	long rc;
+
+	if (cmd == EVTCHNOP_bind_pirq)
+		return d->privileged ? -VIREO_EOPNOTSUPP : -VIREO_EPERM;   /* no physical IRQs */
+	if (!size)
+		return -VIREO_ENOSYS;              /* FIFO (init_control...) and unknown commands */
+	if (copy_from_guest(&u, arg, size))
+		return -VIREO_EFAULT;
+	switch (cmd) {
+	case EVTCHNOP_bind_interdomain: rc = bind_interdomain(d, &u.bi); break;
+	case EVTCHNOP_bind_virq:        rc = bind_virq(d, &u.bv); break;
+	case EVTCHNOP_close:            return evtchn_close(d, u.cl.port);
+	case EVTCHNOP_send:             return evtchn_send(d, u.se.port);
+	case EVTCHNOP_status:           rc = evtchn_status(d, &u.st); break;
+	case EVTCHNOP_alloc_unbound:    rc = alloc_unbound(d, &u.au); break;
+	case EVTCHNOP_bind_ipi:         rc = bind_ipi(d, &u.ip); break;
+	case EVTCHNOP_bind_vcpu:
+		spin_lock(&d->ev.lock);
+		rc = !port_of(d, u.bc.port) ? -VIREO_EINVAL : u.bc.vcpu ? -VIREO_ENOENT : 0;
+		spin_unlock(&d->ev.lock);
+		return rc;
+	case EVTCHNOP_unmask:           return evtchn_unmask(d, u.um.port);
+	default:                        return evtchn_reset(d, u.rs.dom);
+	}
+	/*
+	 * The OUT fields. A port was allocated: if the guest cannot take the
+	 * answer, Xen leaves the port allocated too (the guest can find it with
+	 * status); so do we.
+	 */
+	if (rc == 0 && copy_to_guest(arg, &u, size))
+		return -VIREO_EFAULT;
+	return rc;
+}
+
+/* ---- virtual IRQs, the timer, blocking ----------------------------------------------- */
+
+void evtchn_send_virq(struct domain *d, unsigned virq)
+{
+	spin_lock(&d->ev.lock);
+	uint32_t p = virq < NR_VIRQS ? d->ev.virq_port[virq] : 0;
+	if (p) {
+		set_pending(d, p);
+		d->ev.raised++;
+	}
+	spin_unlock(&d->ev.lock);
+}
+
+long do_set_timer_op(uint64_t timeout)
+{
+	struct domain *d = current_domain;
+	d->ev.timer_ns = timeout;
+	if (timeout && timeout <= machine_now_ns()) {
+		d->ev.timer_ns = 0;
+		evtchn_send_virq(d, VIRQ_TIMER);  /* already due: at once, as Xen */
+		timeout = 0;
+	}
+	machine_timer_at_ns(timeout);
+	return 0;
+}
+
+void evtchn_timer_interrupt(void)
+{
+	struct domain *d = current_domain;
+	if (!d || !d->ev.timer_ns)
+		return;
+	if (machine_now_ns() < d->ev.timer_ns) {
+		machine_timer_at_ns(d->ev.timer_ns);      /* early: the APIC timer's rounding */
+		return;
+	}
+	d->ev.timer_ns = 0;
+	evtchn_send_virq(d, VIRQ_TIMER);
+}
+
+long evtchn_block(struct domain *d)
+{
+	struct vcpu_info *vi = domain_vcpu_info_of(d);
+	__atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);   /* Xen: events on, then block */
+	d->ev.blocks++;
+	machine_wait_event(&vi->evtchn_upcall_pending);
+	return 0;
+}
+
+void evtchn_domain_end(struct domain *d)
+{
+	for (uint32_t p = 1; p < EVTCHN_PORTS && d->ev.port; p++)
+		(void)evtchn_close(d, p);
+	d->ev.timer_ns = 0;
+	spin_lock(&d->ev.lock);
+	xfree(d->ev.port);
+	d->ev.port = NULL;
+	spin_unlock(&d->ev.lock);
+}

@@ -1,0 +1,70 @@
+/*
+ * Event channels, Xen's 2-level ABI (core/event.c): the paper's cheap
+ * asynchronous notifications. A port of a domain is closed, unbound
+ * (waiting for a named domain to connect), interdomain (connected to a
+ * port of another domain, or of itself), bound to a virtual IRQ, or to an
+ * IPI. Notifying a port sets its bit in the domain's shared_info pending
+ * bitmap; unless the port is masked, that sets the word's bit in
+ * vcpu_info.evtchn_pending_sel and evtchn_upcall_pending, and the domain's
+ * CPU is kicked: before the guest runs again it is sent to its event
+ * callback (arch code), unless it masks upcalls (evtchn_upcall_mask).
+ *
+ * Locking: each domain's ports under its domain_events.lock. Connecting
+ * and closing an interdomain channel take both domains' locks, the lower
+ * domid first; a send holds only the sender's lock, which is enough: the
+ * peer's port cannot be closed (nor the peer's memory freed) without it.
+ * Pending bits are set with atomic operations on the guest-shared page.
+ */
+#ifndef CORE_EVENT_H
+#define CORE_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <public/event_channel.h>
+#include <vireo/spinlock.h>
+
+/* Ports a domain may use (of the 2-level ABI's 4096): port 0 is never allocated. */
+#define EVTCHN_PORTS 1024
+
+struct evtchn {
+	uint8_t state;            /* EVTCHNSTAT_* */
+	uint16_t remote_dom;      /* unbound: the domain that may connect; interdomain: the peer */
+	uint32_t remote_port;     /* interdomain: the peer's port */
+	uint32_t virq;            /* virq: which VIRQ_* */
+};
+
+struct domain_events {
+	spinlock_t lock;
+	struct evtchn *port;               /* EVTCHN_PORTS of them, or NULL before the first use */
+	uint32_t virq_port[NR_VIRQS];      /* the port bound to each virtual IRQ, 0 for none */
+	uint64_t timer_ns;                 /* set_timer_op: system time (ns) of VIRQ_TIMER, 0 for none */
+	uint64_t sent, raised, upcalls, blocks;   /* counters */
+};
+
+struct domain;
+struct hypercall_args;
+
+/* HYPERVISOR_event_channel_op(cmd, arg) for the current domain. */
+long do_event_channel_op(uint64_t cmd, uint64_t arg);
+
+/* HYPERVISOR_set_timer_op(timeout): VIRQ_TIMER at system time timeout (ns); 0 cancels. */
+long do_set_timer_op(uint64_t timeout);
+
+/*
+ * SCHEDOP_block: upcalls unmasked, then wait on this CPU until one is
+ * pending (at once if one is). May return with none pending (a spurious
+ * wake-up, as Xen allows).
+ */
+long evtchn_block(struct domain *d);
+
+/* Raise virtual IRQ virq of domain d (nothing if no port is bound to it). */
+void evtchn_send_virq(struct domain *d, unsigned virq);
+
+/* This CPU's timer interrupt: the current domain's set_timer_op deadline, if it has come. */
+void evtchn_timer_interrupt(void);
+
+/* A domain that ends: every port closed (interdomain peers become unbound), the table freed. */
+void evtchn_domain_end(struct domain *d);
+
+#endif
