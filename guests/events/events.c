@@ -1,0 +1,281 @@
+/*
+ * events: event channels in QEMU (core/event.c). Modes, by command line:
+ *
+ *   timer     VIRQ_TIMER with set_timer_op and SCHEDOP_block, first with no
+ *             event callback (the guest reads the pending bits itself), then
+ *             through its callback (upcalls), a masked port and
+ *             EVTCHNOP_unmask, an IPI port, and refusals;
+ *   ping=N    an interdomain channel with the domain running pong=N: this
+ *             side allocates the port (the first, so 1), the other binds it;
+ *             N round trips, each a send and a block for the answer, timed
+ *             with the TSC;
+ *   pong=N    the other side: binds domain 0's port 1, then answers N times.
+ *
+ * No xenstore: the two sides agree on domain 0, port 1 by convention.
+ */
+#include "guest.h"
+#include "hypercall.h"
+#include "pt.h"
+
+#include <public/callback.h>
+#include <public/event_channel.h>
+#include <public/sched.h>
+
+#define XEN_EEXIST 17
+
+static unsigned failures;
+static char cmdline[MAX_GUEST_CMDLINE + 1];
+static struct shared_info *sh;
+static struct vcpu_info *vi;
+static volatile unsigned long upcalls, seen[64];
+
+void guest_event(void);
+extern char event_entry[];
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static void expect(const char *what, long got, long want)
+{
+	bool ok = got == want;
+	console_printf("events: %s: %ld%s%s %s\n", what, got, got < 0 ? " " : "", got < 0 ? pt_errname(got) : "",
+		       ok ? "ok" : "FAIL");
+	failures += !ok;
+}
+
+static void check(const char *what, bool ok)
+{
+	console_printf("events: %s: %s\n", what, ok ? "ok" : "FAIL");
+	failures += !ok;
+}
+
+static unsigned long option(const char *name)
+{
+	const char *p = strstr(cmdline, name);
+	unsigned long v = 0;
+	if (!p)
+		return 0;
+	for (p += strlen(name); *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	return v;
+}
+
+/* System time (ns since the hypervisor booted), from vcpu_info.time as Xen documents it. */
+static uint64_t now_ns(void)
+{
+	const volatile struct vcpu_time_info *t = &vi->time;
+	uint32_t v;
+	uint64_t ns;
+	do {
+		v = t->version;
+		__asm__ volatile("" ::: "memory");
+		uint64_t delta = rdtsc() - t->tsc_timestamp;
+		delta = t->tsc_shift < 0 ? delta >> -t->tsc_shift : delta << t->tsc_shift;
+		ns = t->system_time + (uint64_t)(((unsigned __int128)delta * t->tsc_to_system_mul) >> 32);
+		__asm__ volatile("" ::: "memory");
+	} while ((v & 1) || v != t->version);
+	return ns;
+}
+
+static long evtchn_op(unsigned cmd, void *arg)
+{
+	return hypercall2(__HYPERVISOR_event_channel_op, cmd, (unsigned long)arg);
+}
+
+static long send(uint32_t port)
+{
+	struct evtchn_send s = { port };
+	return evtchn_op(EVTCHNOP_send, &s);
+}
+
+static bool test_and_clear(volatile xen_ulong_t *w, unsigned bit)
+{
+	return __atomic_fetch_and(&w[bit / 64], ~(1ull << (bit % 64)), __ATOMIC_SEQ_CST) & (1ull << (bit % 64));
+}
+
+/*
+ * Wait for port without a callback: clear the upcall flag and the word's
+ * selector bit first, then look at the port, then block. An event that
+ * comes after the look sets both again and block returns at once.
+ */
+static void wait_port(uint32_t port)
+{
+	for (;;) {
+		__atomic_store_n(&vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(&vi->evtchn_pending_sel, ~(1ull << (port / 64)), __ATOMIC_SEQ_CST);
+		if (test_and_clear(sh->evtchn_pending, port))
+			return;
+		hypercall2(__HYPERVISOR_sched_op, SCHEDOP_block, 0);
+	}
+}
+
+/* The upcall (entry.S): what is pending and not masked, taken and counted. */
+void guest_event(void)
+{
+	upcalls++;
+	__atomic_store_n(&vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+	xen_ulong_t sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+	while (sel) {
+		unsigned w = (unsigned)__builtin_ctzll(sel);
+		sel &= sel - 1;
+		xen_ulong_t bits = sh->evtchn_pending[w] & ~sh->evtchn_mask[w];
+		while (bits) {
+			unsigned b = (unsigned)__builtin_ctzll(bits);
+			bits &= bits - 1;
+			if (test_and_clear(sh->evtchn_pending, w * 64 + b) && w * 64 + b < 64)
+				seen[w * 64 + b]++;
+		}
+	}
+}
+
+static void block_until(volatile unsigned long *counter, unsigned long above, uint64_t limit_ns)
+{
+	uint64_t t0 = now_ns();
+	while (*counter <= above && now_ns() - t0 < limit_ns)
+		hypercall2(__HYPERVISOR_sched_op, SCHEDOP_block, 0);
+}
+
+static int timer_mode(void)
+{
+	struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = 0 };
+	expect("bind_virq(VIRQ_TIMER)", evtchn_op(EVTCHNOP_bind_virq, &bv), 0);
+	uint32_t t = bv.port;
+	check("  ... a port below 64", t > 0 && t < 64);
+	struct evtchn_status st = { .dom = DOMID_SELF, .port = t };
+	expect("status of it", evtchn_op(EVTCHNOP_status, &st), 0);
+	check("  ... virq, VIRQ_TIMER", st.status == EVTCHNSTAT_virq && st.u.virq == VIRQ_TIMER);
+	check("system time runs", now_ns() > 0 && now_ns() < now_ns() + 1);
+
+	/* No callback: block, then the guest looks at the bits itself. */
+	uint64_t t0 = now_ns();
+	expect("set_timer_op(+10 ms)", hypercall1(__HYPERVISOR_set_timer_op, t0 + 10000000), 0);
+	wait_port(t);
+	uint64_t slept = now_ns() - t0;
+	console_printf("events: timer woke the blocked domain after %lu us\n", slept / 1000);
+	check("  ... not before its time, not a second late", slept >= 10000000 && slept < 1000000000);
+
+	/* Through the event callback. */
+	struct callback_register cb = { .type = CALLBACKTYPE_event, .address = (uint64_t)event_entry };
+	expect("callback_op(register event)", hypercall2(__HYPERVISOR_callback_op, CALLBACKOP_register,
+							 (unsigned long)&cb), 0);
+	unsigned long before = seen[t];
+	expect("set_timer_op(+5 ms)", hypercall1(__HYPERVISOR_set_timer_op, now_ns() + 5000000), 0);
+	block_until(&seen[t], before, 1000000000);
+	check("  ... delivered through the callback", seen[t] == before + 1 && upcalls > 0);
+	expect("set_timer_op(in the past): at once", hypercall1(__HYPERVISOR_set_timer_op, 1), 0);
+	check("  ... delivered on the way back", seen[t] == before + 2);
+	expect("set_timer_op(+1 s), then cancelled", hypercall1(__HYPERVISOR_set_timer_op, now_ns() + 1000000000), 0);
+	expect("  ... set_timer_op(0)", hypercall1(__HYPERVISOR_set_timer_op, 0), 0);
+
+	/* A masked port: pending, no upcall, until it is unmasked. */
+	__atomic_fetch_or(&sh->evtchn_mask[0], 1ull << t, __ATOMIC_SEQ_CST);
+	before = seen[t];
+	unsigned long up = upcalls;
+	expect("set_timer_op(+1 ms), port masked", hypercall1(__HYPERVISOR_set_timer_op, now_ns() + 1000000), 0);
+	for (uint64_t s0 = now_ns(); now_ns() - s0 < 20000000;)
+		;
+	check("  ... pending, no upcall", (sh->evtchn_pending[0] & (1ull << t)) && upcalls == up);
+	struct evtchn_unmask um = { t };
+	expect("unmask: the upcall comes", evtchn_op(EVTCHNOP_unmask, &um), 0);
+	check("  ... delivered", seen[t] == before + 1);
+
+	/* An IPI port: a send to ourselves. */
+	struct evtchn_bind_ipi bi = { .vcpu = 0 };
+	expect("bind_ipi", evtchn_op(EVTCHNOP_bind_ipi, &bi), 0);
+	before = bi.port < 64 ? seen[bi.port] : 0;
+	expect("send on it", send(bi.port), 0);
+	check("  ... delivered", bi.port < 64 && seen[bi.port] == before + 1);
+
+	/* Refusals. */
+	expect("bind_virq(VIRQ_TIMER) again", evtchn_op(EVTCHNOP_bind_virq, &bv), -XEN_EEXIST);
+	expect("send on the VIRQ port", send(t), -XEN_EINVAL);
+	expect("send on port 999 (closed)", send(999), -XEN_EINVAL);
+	expect("send on port 5000 (past the ABI)", send(5000), -XEN_EINVAL);
+	struct evtchn_bind_interdomain bd = { .remote_dom = 7, .remote_port = 1 };
+	expect("bind_interdomain to domain 7", evtchn_op(EVTCHNOP_bind_interdomain, &bd), -XEN_ESRCH);
+	expect("EVTCHNOP_init_control (FIFO)", evtchn_op(EVTCHNOP_init_control, &bd), -XEN_ENOSYS);
+	expect("event_channel_op, hypervisor pointer",
+	       hypercall2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, 0xffff830000000000ul), -XEN_EFAULT);
+	struct evtchn_close cl = { t };
+	expect("close the VIRQ port", evtchn_op(EVTCHNOP_close, &cl), 0);
+	expect("  ... closed twice", evtchn_op(EVTCHNOP_close, &cl), -XEN_EINVAL);
+	console_printf("events: %lu upcalls\n", upcalls);
+	return failures ? 1 : 0;
+}
+
+static int ping_mode(unsigned long rounds)
+{
+	struct evtchn_alloc_unbound au = { .dom = DOMID_SELF, .remote_dom = 1 };
+	expect("alloc_unbound for domain 1", evtchn_op(EVTCHNOP_alloc_unbound, &au), 0);
+	check("  ... port 1 (the convention)", au.port == 1);
+	wait_port(au.port);                           /* pong's hello: it is bound */
+	console_printf("events: domain 1 bound our port\n");
+	uint64_t best = ~0ull, total = 0;
+	for (unsigned long i = 0; i < rounds; i++) {
+		uint64_t t0 = rdtsc();
+		send(au.port);
+		wait_port(au.port);
+		uint64_t d = rdtsc() - t0;
+		total += d;
+		best = d < best ? d : best;
+	}
+	console_printf("events: %lu round trips to domain 1, %lu cycles each on average, %lu at best\n",
+		       rounds, rounds ? total / rounds : 0, best);
+	check("round trips done", true);
+	return failures ? 1 : 0;
+}
+
+static int pong_mode(unsigned long rounds)
+{
+	struct evtchn_bind_interdomain bd = { .remote_dom = 0, .remote_port = 1 };
+	long rc = -1;
+	/* Domain 0 may not have allocated its port yet: try for a while. */
+	for (uint64_t t0 = now_ns(); rc != 0 && now_ns() - t0 < 10000000000ull;) {
+		rc = evtchn_op(EVTCHNOP_bind_interdomain, &bd);
+		if (rc)
+			hypercall2(__HYPERVISOR_sched_op, SCHEDOP_yield, 0);
+	}
+	expect("bind_interdomain to domain 0 port 1", rc, 0);
+	if (rc)
+		return 1;
+	uint32_t p = bd.local_port;
+	check("  ... our new port starts pending (as Xen)", test_and_clear(sh->evtchn_pending, p));
+	send(p);                                      /* hello */
+	for (unsigned long i = 0; i < rounds; i++) {
+		wait_port(p);
+		send(p);
+	}
+	console_printf("events: answered %lu times\n", rounds);
+	check("answers done", true);
+	return failures ? 1 : 0;
+}
+
+int guest_main(struct start_info *si)
+{
+	memcpy(cmdline, si->cmd_line, MAX_GUEST_CMDLINE);
+	cmdline[MAX_GUEST_CMDLINE] = '\0';
+	if (pt_init(si)) {
+		console_printf("events: start-of-day layout not understood FAIL\n");
+		return 1;
+	}
+	uint64_t va = (uint64_t)pt_pfn_to_va(pt_alloc_mapped_pfn());
+	if (hyp_update_va_mapping(va, si->shared_info | PTE_P | PTE_W, UVMF_INVLPG)) {
+		console_printf("events: shared_info not mapped FAIL\n");
+		return 1;
+	}
+	sh = (struct shared_info *)va;
+	vi = &sh->vcpu_info[0];
+	int rc;
+	if (strstr(cmdline, "ping="))
+		rc = ping_mode(option("ping="));
+	else if (strstr(cmdline, "pong="))
+		rc = pong_mode(option("pong="));
+	else
+		rc = timer_mode();
+	console_printf("events: done, %s\n", rc ? "FAILED" : "all ok");
+	return rc;
+}
