@@ -234,6 +234,13 @@ static unsigned start_configured_domains(const struct boot_module *cfg_mod, cons
 		}
 		const struct boot_module *m = &bootinfo.modules[kernel];
 		const void *image = module_bytes(kernel++);
+		/* Read and checked, but not there yet: said, not ignored. */
+		if (cd->vcpus > 1)
+			printk("domain %u (%s): vcpus = %u, but a domain has one vCPU for now\n", i, cd->name,
+			       cd->vcpus);
+		if (cd->weight != 256 || cd->warp_us)
+			printk("domain %u (%s): weight and warp have no effect yet (no scheduler: each "
+			       "domain runs on a CPU of its own)\n", i, cd->name);
 		if (image && domain_build(i, cd->name, image, m->end - m->start, cd->cmdline,
 					  cd->memory_mib << 20, i == 0) == 0)
 			built++;
@@ -264,6 +271,8 @@ static void start_domains(void)
 		return;
 	const struct boot_module *m = &bootinfo.modules[0];
 	const void *image = module_bytes(0);
+	if (opts.dom0_max_vcpus > 1)
+		printk("domain 0: dom0_max_vcpus = %u, but a domain has one vCPU for now\n", opts.dom0_max_vcpus);
 	if (image && domain_build(0, "dom0", image, m->end - m->start, m->cmdline, mem, true) == 0)
 		domains_run();
 }
