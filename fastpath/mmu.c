@@ -269,10 +269,11 @@ static long mmuext_one(struct domain_mm *mm, const struct mmuext_op *op)
 			invlpg(mm, op->arg1.linear_addr);
 		return rc;
 	case MMUEXT_SET_LDT:
-		if (op->arg2.nr_ents > MM_LDT_ENTRIES || (op->arg1.linear_addr & (PAGE_SIZE - 1)) ||
-		    !domain_range_is_guest(op->arg1.linear_addr, op->arg1.linear_addr + op->arg2.nr_ents * 8ull))
+		/* No entries: no LDT, whatever the address (Xen ignores it then). */
+		if (op->arg2.nr_ents && (op->arg2.nr_ents > MM_LDT_ENTRIES || (op->arg1.linear_addr & (PAGE_SIZE - 1)) ||
+		    !domain_range_is_guest(op->arg1.linear_addr, op->arg1.linear_addr + op->arg2.nr_ents * 8ull)))
 			return -VIREO_EINVAL;
-		return mm_set_ldt(mm, op->arg1.linear_addr, op->arg2.nr_ents);
+		return mm_set_ldt(mm, op->arg2.nr_ents ? op->arg1.linear_addr : 0, op->arg2.nr_ents);
 	case MMUEXT_CLEAR_PAGE:
 		return mm_clear_page(mm, op->arg1.mfn);
 	case MMUEXT_COPY_PAGE:

@@ -77,10 +77,13 @@ int mm_audit(struct domain_mm *const *mms, unsigned n, char *why, unsigned why_l
 			cnt[m]++;
 			tcnt[m]++;
 		}
-		/* The CPU's LDT is the copy: it must say what the frames say. */
+		/*
+		 * The CPU's LDT is the copy: it must say what the frames say (but
+		 * for the accessed bit, which the CPU sets in the copy only).
+		 */
 		for (unsigned e = 0; e < mms[i]->ldt_entries; e++) {
 			uint64_t want = ((const uint64_t *)mfn_to_virt(mms[i]->ldt_frames[e / 512]))[e % 512];
-			if (mms[i]->ldt_copy[e] != want)
+			if ((mms[i]->ldt_copy[e] ^ want) & ~(1ull << 40))
 				FAIL("domain %u: LDT entry %u: the copy holds 0x%llx, its frame 0x%llx",
 				     mms[i]->owner - 1, e, (unsigned long long)mms[i]->ldt_copy[e],
 				     (unsigned long long)want);

@@ -48,8 +48,8 @@
  *     (Xen raises such a DPL to 3 instead), and every present system
  *     descriptor (S clear: LDT, TSS, call, interrupt and trap gates; Xen
  *     allows checked call gates). A guest kernel runs in ring 3: nothing
- *     in its GDT or LDT may lead below ring 3 (the same rule for both; the
- *     CPU refuses system descriptors in an LDT anyway).
+ *     in its GDT or LDT may lead below ring 3 (the same rule for both: the
+ *     CPU accepts call gates in an LDT, only this check keeps them out).
  *
  *  Foreign mappings (mmu_update with foreigndom, update_va_mapping_
  *  otherdomain: domain_mm.foreign is the domain named for the batch)
@@ -828,6 +828,9 @@ int mm_set_ldt(struct domain_mm *mm, uint64_t va, unsigned entries)
 	}
 	for (unsigned e = 0; e < entries; e++)
 		copy[e] = table_of(frames[e / 512])[e % 512];
+	/* Past the limit too: nothing unchecked in the buffer, whatever a limit bug would show. */
+	for (unsigned e = entries; nr && e < (PAGE_SIZE << order) / 8; e++)
+		copy[e] = 0;
 	mm->ldt_entries = entries;
 	mm->ldt_base = entries ? va : 0;
 	mm->ldt_copy = nr ? copy : NULL;

@@ -101,8 +101,18 @@ trap_stubs:                                  /* the stubs' addresses, in vector 
 trap_common:
 	cld
 	testb $3, 24(%rsp)               /* the interrupted CS: from a guest (ring 3)? */
-	jz 1f
-	swapgs                           /* GS base: the guest's -> this CPU's struct percpu */
+	jnz 2f
+	/*
+	 * Ring 0, but the guest's IRETQ itself faulted (its CS:RIP or SS:RSP
+	 * is not good to the CPU, e.g. past a guest code segment's limit):
+	 * GS is already the guest's again. trap_dispatch crashes the domain.
+	 */
+	pushq %rax
+	leaq guest_iretq(%rip), %rax
+	cmpq %rax, 24(%rsp)              /* the interrupted RIP (16, above the pushed rax) */
+	popq %rax
+	jne 1f
+2:	swapgs                           /* GS base: the guest's -> this CPU's struct percpu */
 1:	save_and_dispatch
 	/* falls through into trap_return: keep them together */
 
@@ -117,6 +127,9 @@ trap_return:
 	testb $3, 8(%rsp)                /* returning to a guest? */
 	jz 1f
 	swapgs
+	.globl guest_iretq
+guest_iretq:                             /* a fault here is the guest's (trap_common) */
+	iretq
 1:	iretq
 
 /*

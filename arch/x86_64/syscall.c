@@ -305,9 +305,21 @@ static void syscall_dispatch_one(struct cpu_regs *regs)
  */
 bool guest_rip_ok(const struct cpu_regs *regs)
 {
-	if ((regs->cs | 3) == FLAT_RING3_CS32)
+	uint16_t cs = (uint16_t)regs->cs;
+	if ((cs | 3) == FLAT_RING3_CS64)
+		return canonical(regs->rip);
+	if ((cs | 3) == FLAT_RING3_CS32)
 		return regs->rip <= 0xFFFFFFFFull;
-	return canonical(regs->rip);
+	/* A code segment of the guest's own GDT or LDT: its L bit and limit, as the CPU sees them. */
+	uint32_t access, limit;
+	bool ok_ar, ok_limit;
+	__asm__("lar %2, %0; setz %1" : "=r"(access), "=qm"(ok_ar) : "rm"((uint32_t)cs) : "cc");
+	__asm__("lsl %2, %0; setz %1" : "=r"(limit), "=qm"(ok_limit) : "rm"((uint32_t)cs) : "cc");
+	if (!ok_ar || !ok_limit)
+		return false;
+	if (access & (1u << 21))
+		return canonical(regs->rip);              /* 64-bit code: no limit */
+	return regs->rip <= limit;
 }
 
 void syscall_dispatch(struct cpu_regs *regs)

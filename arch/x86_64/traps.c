@@ -122,6 +122,8 @@ static void dump(const struct cpu_regs *r)
 	backtrace(r->rip, r->rbp);
 }
 
+extern char guest_iretq[];          /* entry.S: the IRETQ back to a guest */
+
 void trap_dispatch(struct cpu_regs *regs);
 static void trap_dispatch_one(struct cpu_regs *regs);
 
@@ -156,6 +158,20 @@ static void trap_dispatch_one(struct cpu_regs *regs)
 	if (v == 2) {
 		printk("traps: NMI on CPU %u (%s), ignored\n", cpu_id(), (regs->cs & 3) ? "guest" : "hypervisor");
 		return;                    /* nothing here sends NMIs; never a guest's fault */
+	}
+	if (!(regs->cs & 3) && regs->rip == (uint64_t)guest_iretq) {
+		/*
+		 * Returning to the guest faulted: the frame at regs->rsp is the
+		 * guest's RIP, CS, RFLAGS, RSP, SS, which the CPU refused (a
+		 * guest-defined code segment's limit, a descriptor changed under
+		 * it). Its domain is crashed, as the hardware would fault it.
+		 */
+		const uint64_t *f = (const uint64_t *)regs->rsp;
+		printk("domain %u: the CPU refused its return frame (exception %u, error 0x%llx, "
+		       "cs 0x%llx rip 0x%llx)\n", current_domain ? current_domain->domid : 0, v,
+		       (unsigned long long)regs->error_code, (unsigned long long)f[1], (unsigned long long)f[0]);
+		guest_fault(v, f[0], regs->error_code, 0);
+		return;
 	}
 	if (v < 32 && (regs->cs & 3)) {
 		/* A guest's exception: to its trap table, or the domain crashes. */

@@ -164,6 +164,8 @@ static void ldt_checks(void)
 {
 	static volatile uint64_t magic = 0x6c64745f6f6bull;
 	ldt_page[1] = DESC_DATA3;
+	ldt_page[2] = DESC_DATA3;                 /* valid: only the LDT's limit hides it */
+	ldt_page[511] = DESC_DATA3;
 	xen_pfn_t frame = pt_va_to_mfn(ldt_page);
 	check_rc("set_ldt on a writable page", set_ldt(ldt_page, 2), -XEN_EBUSY);
 	check_rc("ldt page made read-only", pt_set_readonly(ldt_page), 0);
@@ -273,6 +275,31 @@ int guest_main(struct start_info *si)
 				 "mov $23, %%eax\n\tsyscall\n"
 				 "1:\tsyscall\n\tnop\n\tud2"
 				 :: "r"(0xffff82d080200000ul) : "rax", "rcx", "rdi", "r11", "memory");
+	}
+	if (strstr(cmdline, "attack=ldt-limit")) {
+		/*
+		 * An emulated instruction that ends at a code segment's limit:
+		 * WRMSR ("0f 30") at 0x1ffe in a 32-bit LDT code segment, DPL 3,
+		 * limit 0x1fff. Resuming at 0x2000 would make the hypervisor's
+		 * IRETQ fault in ring 0: the domain is crashed instead.
+		 */
+		uint64_t p3 = pt_alloc_mapped_pfn(), p2 = pt_alloc_mapped_pfn(), p1 = pt_alloc_mapped_pfn();
+		uint64_t pc = pt_alloc_mapped_pfn(), pl = pt_alloc_mapped_pfn();
+		uint64_t *t3 = pt_pfn_to_va(p3), *t2 = pt_pfn_to_va(p2), *t1 = pt_pfn_to_va(p1);
+		uint8_t *code = pt_pfn_to_va(pc);
+		uint64_t *ldt = pt_pfn_to_va(pl);
+		memset(t3, 0, 4096); memset(t2, 0, 4096); memset(t1, 0, 4096); memset(code, 0xcc, 4096); memset(ldt, 0, 4096);
+		code[0xffe] = 0x0f; code[0xfff] = 0x30;
+		ldt[0] = 0x0040FB0000001FFFull;
+		t1[1] = pte_make(pt_pfn_to_mfn(pc), PTE_P | PTE_U);
+		t2[0] = pte_make(pt_pfn_to_mfn(p1), PTE_P | PTE_W | PTE_U);
+		t3[0] = pte_make(pt_pfn_to_mfn(p2), PTE_P | PTE_W | PTE_U);
+		check_rc("ldt-limit: tables and LDT read-only", pt_set_readonly(t1) | pt_set_readonly(t2) | pt_set_readonly(t3) | pt_set_readonly(ldt), 0);
+		check_rc("ldt-limit: L4 slot 0", pt_update(pt_slot_ptr(pt.root_mfn, 0), pte_make(pt_pfn_to_mfn(p3), PTE_P | PTE_W | PTE_U)), 0);
+		check_rc("ldt-limit: set_ldt", set_ldt(ldt, 1), 0);
+		console_printf("traps: lret to a 32-bit LDT code segment, WRMSR at its limit\n");
+		__asm__ volatile("mov $0xC0000100, %%ecx\n\txor %%eax, %%eax\n\txor %%edx, %%edx\n\t"
+				 "pushq $0x07\n\tpushq $0x1ffe\n\tlretq" ::: "rax", "rcx", "rdx", "memory");
 	}
 	if (strstr(cmdline, "attack=bad-iret")) {
 		console_printf("traps: iret with a forged CS\n");
