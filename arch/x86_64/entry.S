@@ -160,8 +160,10 @@ paranoid_common:
 	pop_gprs
 	cmpq $0, 8(%rsp)                 /* swapped on entry? */
 	je 2f
+	add $16, %rsp                    /* vector, error code */
 	swapgs
-2:	add $16, %rsp                    /* vector, error code */
+	jmp guest_iretq                  /* the guest's GS again: a refused frame is the guest's */
+2:	add $16, %rsp
 	iretq
 
 /*

@@ -159,7 +159,7 @@ static void trap_dispatch_one(struct cpu_regs *regs)
 		printk("traps: NMI on CPU %u (%s), ignored\n", cpu_id(), (regs->cs & 3) ? "guest" : "hypervisor");
 		return;                    /* nothing here sends NMIs; never a guest's fault */
 	}
-	if (!(regs->cs & 3) && regs->rip == (uint64_t)guest_iretq) {
+	if (!(regs->cs & 3) && regs->rip == (uint64_t)guest_iretq && (((const uint64_t *)regs->rsp)[1] & 3)) {
 		/*
 		 * Returning to the guest faulted: the frame at regs->rsp is the
 		 * guest's RIP, CS, RFLAGS, RSP, SS, which the CPU refused (a
