@@ -209,6 +209,17 @@ uint64_t machine_tsc_khz(void)
 	return hm.tsc_khz;
 }
 
+/* Console input for the hosted tests: they put bytes here. */
+const char *hosted_console_input;
+
+size_t machine_console_read(char *buf, size_t len)
+{
+	size_t n = 0;
+	while (n < len && hosted_console_input && *hosted_console_input)
+		buf[n++] = *hosted_console_input++;
+	return n;
+}
+
 void machine_console_write(const char *buf, size_t len)
 {
 	while (len) {

@@ -54,6 +54,11 @@ void machine_console_write(const char *buf, size_t len)
 	serial_write(buf, len);
 }
 
+size_t machine_console_read(char *buf, size_t len)
+{
+	return serial_read(buf, len);
+}
+
 /* QEMU's isa-debug-exit makes QEMU exit with (value << 1) | 1. */
 static void debug_exit(int status)
 {

@@ -56,3 +56,14 @@ void serial_write(const char *buf, size_t len)
 		serial_putc(buf[i]);
 	}
 }
+
+/* What the UART has received, without waiting: up to len bytes. */
+size_t serial_read(char *buf, size_t len)
+{
+	size_t n = 0;
+	if (!uart_ready)
+		return 0;
+	while (n < len && (inb(uart_port + UART_LSR) & 0x01))   /* LSR.DR: a byte waits */
+		buf[n++] = (char)inb(uart_port + UART_THR);          /* RBR: the same port as THR */
+	return n;
+}

@@ -108,17 +108,20 @@ def qemu_argv(kernel=None, iso=None, cmdline="", cpus=2, memory="1G", modules=()
     return argv
 
 
-def run_qemu(argv, timeout=None, echo=True, stop_on=None):
+def run_qemu(argv, timeout=None, echo=True, stop_on=None, feed=None):
     """Run QEMU; returns (Vireo status or None, output, QEMU's exit code).
 
     The console is read on a thread of its own, so the timeout holds even when
     the machine hangs without printing anything. With stop_on, QEMU is stopped
-    once a console line matches it (for machines that halt instead of exiting)."""
+    once a console line matches it (for machines that halt instead of exiting).
+    With feed = (pattern, text), text is typed on the serial console once a
+    console line matches pattern."""
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            errors="replace")
+                            errors="replace", stdin=subprocess.PIPE if feed else None)
     out = []
 
     def pump():
+        fed = False
         for line in proc.stdout:
             out.append(line)
             if echo:
@@ -126,6 +129,13 @@ def run_qemu(argv, timeout=None, echo=True, stop_on=None):
                 sys.stdout.flush()
             if stop_on and re.search(stop_on, line):
                 proc.kill()
+            if feed and not fed and re.search(feed[0], line):
+                fed = True
+                try:
+                    proc.stdin.write(feed[1])
+                    proc.stdin.flush()
+                except OSError:
+                    pass
 
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()

@@ -79,9 +79,10 @@ class BootSuite(Suite):
     """Boot the image under QEMU (TCG) and check its console output and exit status."""
 
     def __init__(self, name, expect_status=0, must=(), must_not=(), timeout=120, iso=None,
-                 uefi=False, **qemu):
+                 uefi=False, feed=None, **qemu):
         super().__init__(name, [], timeout=timeout, expect_status=expect_status)
         self.must, self.must_not, self.qemu, self.iso, self.uefi = must, must_not, qemu, iso, uefi
+        self.feed = feed                  # (console pattern, text to type then)
 
     def run(self, log_path):
         t0 = time.monotonic()
@@ -109,7 +110,7 @@ class BootSuite(Suite):
                     return False, out, time.monotonic() - t0
                 q["modules"] = [f"{config} vireo-config"] + [f"{k} vireo-kernel" for k in cfg["kernels"]]
             argv = qemu_argv(**q)
-        status, out, qrc = run_qemu(argv, timeout=self.timeout, echo=False)
+        status, out, qrc = run_qemu(argv, timeout=self.timeout, echo=False, feed=self.feed)
         ok = status == self.expect_status
         if not ok:
             notes.append(f"[exit: QEMU {qrc} -> Vireo status {status}, expected {self.expect_status}]")
@@ -276,6 +277,10 @@ def boot_suites():
                         r"features: submap 0 = 0x810$", r"hypervisor range starts at 0xffff800000000000",
                         r"^domain 0: shut down \(poweroff\)"],
                   must_not=clean + [r"FAIL"]),
+        BootSuite("boot/guest-console-read", cpus=1, memory="256M", cmdline="dom0_mem=16M",
+                  modules=[f"{hello} console-read"], feed=(r"hello: waiting for console input", "vireo rx 42\n"),
+                  must=[r'^\(d0\) hello: console read "vireo rx 42"', r"^domain 0: shut down \(poweroff\)"],
+                  must_not=clean + [r"FAIL"]),
         BootSuite("boot/guest-crash-status", expect_status=1, cpus=1, memory="256M",
                   modules=[f"{hello} crash"],
                   must=[r"^domain 0: shut down \(crash\)", r"every domain has ended \(one crashed\)"]),
@@ -367,7 +372,9 @@ def boot_suites():
                         r"^\(d0\) events: 1000 round trips to domain 1, \d+ cycles each on average",
                         r"^\(d1\) events: answered 1000 times",
                         r"^\(d0\) events: done, all ok", r"^\(d1\) events: done, all ok",
-                        r"^domain 0: shut down \(poweroff\)", r"^domain 1: shut down \(poweroff\)"],
+                        r"^\(d2\) console read \(unprivileged\): -1 \(EPERM\) ok",
+                        r"^domain 0: shut down \(poweroff\)", r"^domain 1: shut down \(poweroff\)",
+                        r"^domain 2: shut down \(poweroff\)"],
                   must_not=clean + [r"FAIL"]),
         BootSuite("boot/guest-traps", cpus=1, memory="256M", cmdline="dom0_mem=16M",
                   modules=[os.path.join(OUT, "guests", "traps.elf")],

@@ -123,6 +123,29 @@ int guest_main(struct start_info *si)
 		console_printf("hello: loading CR3\n");
 		__asm__ volatile("mov %0, %%cr3" :: "r"(0ul));
 	}
+	/* Console input (CONSOLEIO_read): the privileged domain's; any other gets -EPERM. */
+	static char in[64];
+	if (!(si->flags & SIF_PRIVILEGED))
+		check("console read (unprivileged)",
+		      hypercall3(__HYPERVISOR_console_io, CONSOLEIO_read, 16, (unsigned long)in), -XEN_EPERM, "EPERM");
+	if (strstr(cmdline, "console-read")) {
+		long n = 0, got;
+		console_printf("hello: waiting for console input\n");
+		/* Polls: the first bytes may take a while, the rest of the line follows them. */
+		for (long tries = 0; tries < 20000000 && (n == 0 || in[n - 1] != '\n') && n < 63; tries++) {
+			got = hypercall3(__HYPERVISOR_console_io, CONSOLEIO_read, 63 - n, (unsigned long)(in + n));
+			if (got < 0) {
+				check("console read", got, 0, "bytes");
+				break;
+			}
+			n += got;
+		}
+		while (n > 0 && (in[n - 1] == '\n' || in[n - 1] == '\r'))
+			n--;
+		in[n] = '\0';
+		console_printf("hello: console read \"%s\"\n", in);
+	}
+
 	/* The same hypercall through the hypercall page the hypervisor filled in. */
 	extern char hypercall_page[];
 	long (*xen_version_stub)(long, void *) = (long (*)(long, void *))(hypercall_page + 17 * 32);

@@ -164,6 +164,8 @@ NORETURN void machine_enter_guest(const struct guest_entry *e);
 
 /* Write bytes to the machine console (serial line on metal, stderr on hosted). */
 void machine_console_write(const char *buf, size_t len);
+/* Console input that has arrived, without waiting: up to len bytes, how many. */
+size_t machine_console_read(char *buf, size_t len);
 
 /*
  * Stop the machine. status follows the exit statuses of the image (see

@@ -6,5 +6,6 @@
 
 void serial_init(uint16_t port, uint32_t baud);
 void serial_write(const char *buf, size_t len);
+size_t serial_read(char *buf, size_t len);    /* what has arrived, no waiting */
 
 #endif
