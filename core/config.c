@@ -64,6 +64,7 @@ static const struct key keys[] = {
 	{ "name", KEY_NAME, FIELD(name), 1, 0,
 	  "a quoted name of 1 to 31 characters from [A-Za-z0-9_.-]" },
 	{ "kernel", KEY_STRING, FIELD(kernel), 1, 0, "a quoted path of 1 to 255 characters" },
+	{ "ramdisk", KEY_STRING, FIELD(ramdisk), 1, 0, "a quoted path of 1 to 255 characters" },
 	{ "cmdline", KEY_STRING, FIELD(cmdline), 0, 0,
 	  "a quoted string of at most 1023 characters" },
 	{ "memory", KEY_NUMBER, FIELD(memory_mib), 4, 1048576,
@@ -77,6 +78,7 @@ static const struct key keys[] = {
 compile_assert(ARRAY_SIZE(keys) <= 32, "struct parser.seen has one bit per key");
 compile_assert(sizeof(((struct config_domain *)0)->name) == 32, "'name' message says 31");
 compile_assert(sizeof(((struct config_domain *)0)->kernel) == 256, "'kernel' message says 255");
+compile_assert(sizeof(((struct config_domain *)0)->ramdisk) == 256, "'ramdisk' message says 255");
 compile_assert(sizeof(((struct config_domain *)0)->cmdline) == 1024, "'cmdline' message says 1023");
 
 /* ---- helpers ------------------------------------------------------------- */

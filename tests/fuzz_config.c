@@ -3,7 +3,8 @@
  * whoever built the boot media. Any bytes must parse without a fault and
  * without a read past the input (libFuzzer's buffer is exactly size bytes,
  * not NUL-terminated); a refusal leaves the result zeroed, and an accepted
- * file leaves every domain complete, unique and within its documented ranges.
+ * file leaves every domain complete, unique and within its documented ranges
+ * (a ramdisk of 0 to 255 characters: none, or a path).
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ static bool domain_ok(const struct config *c, unsigned i)
 	size_t k = strnlen(d->kernel, sizeof(d->kernel));
 
 	if (!name_ok(d->name) || k == 0 || k == sizeof(d->kernel) ||
+	    strnlen(d->ramdisk, sizeof(d->ramdisk)) == sizeof(d->ramdisk) ||
 	    strnlen(d->cmdline, sizeof(d->cmdline)) == sizeof(d->cmdline) ||
 	    d->memory_mib < 4 || d->memory_mib > 1048576 || d->vcpus < 1 || d->vcpus > 64 ||
 	    d->weight < 1 || d->weight > 65535 || d->warp_us > 1000000 || d->line == 0 ||

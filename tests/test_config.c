@@ -111,6 +111,7 @@ static const char good_file[] =
 	"[domain]\n"
 	"name = \"hello\"                 # a comment\n"
 	"kernel = \"out/guests/hello.elf\"\n"
+	"ramdisk = \"tests/data/initrd.txt\"\n"
 	"cmdline = \"hello-args\"\n"
 	"memory = 64\n"
 	"vcpus = 4\n"
@@ -127,6 +128,7 @@ static void check_good(void)
 	const struct config_domain *h = &cfg.domains[0], *t = &cfg.domains[1];
 	CHECK(!strcmp(h->name, "hello"));
 	CHECK(!strcmp(h->kernel, "out/guests/hello.elf"));
+	CHECK(!strcmp(h->ramdisk, "tests/data/initrd.txt"));
 	CHECK(!strcmp(h->cmdline, "hello-args"));
 	CHECK_EQ(h->memory_mib, 64);
 	CHECK_EQ(h->vcpus, 4);
@@ -136,11 +138,12 @@ static void check_good(void)
 	CHECK(!strcmp(t->name, "traps"));
 	CHECK(!strcmp(t->kernel, "out/guests/traps.elf"));
 	CHECK(!strcmp(t->cmdline, ""));
+	CHECK(!strcmp(t->ramdisk, ""));    /* optional: none */
 	CHECK_EQ(t->memory_mib, 32);       /* the defaults */
 	CHECK_EQ(t->vcpus, 1);
 	CHECK_EQ(t->weight, 256);
 	CHECK_EQ(t->warp_us, 0);
-	CHECK_EQ(t->line, 15);
+	CHECK_EQ(t->line, 16);
 	CHECK(test_all_zero(&cfg.domains[2], sizeof(cfg.domains) - 2 * sizeof(cfg.domains[0])));
 }
 
@@ -315,6 +318,29 @@ static void config_bad_strings(void)
 	ACCEPTED(buf);
 	CHECK_EQ(strlen(cfg.domains[0].kernel), 255);
 
+	/* ramdisk: optional, but when given a path of 1 to 255 characters, given once. */
+	ACCEPTED(one_domain("ramdisk = \"initrd.img\"\n"));
+	CHECK(!strcmp(cfg.domains[0].ramdisk, "initrd.img"));
+	ACCEPTED(one_domain(""));
+	CHECK_EQ(cfg.domains[0].ramdisk[0], 0);
+	REFUSED(one_domain("ramdisk = \"\"\n"), -VIREO_EINVAL,
+		"test.cfg:4: 'ramdisk': expected a quoted path of 1 to 255 characters, got \"\"");
+	REFUSED(one_domain("ramdisk = initrd.img\n"), -VIREO_EINVAL,
+		"'ramdisk': expected a quoted path of 1 to 255 characters, got \"initrd.img\"");
+	REFUSED(one_domain("ramdisk = 42\n"), -VIREO_EINVAL, "'ramdisk'");
+	REFUSED(one_domain("ramdisk = \"a\"\nramdisk = \"b\"\n"), -VIREO_EEXIST,
+		"test.cfg:5: duplicate key 'ramdisk'");
+	REFUSED("ramdisk = \"r\"\n[domain]\n", -VIREO_EINVAL,
+		"test.cfg:1: 'ramdisk' is a domain setting");
+	memset(val, 'r', 256);
+	val[256] = 0;
+	snprintf(buf, sizeof(buf), "ramdisk = \"%s\"\n", val);
+	REFUSED(one_domain(buf), -VIREO_EINVAL, "'ramdisk'");
+	val[255] = 0;
+	snprintf(buf, sizeof(buf), "ramdisk = \"%s\"\n", val);
+	ACCEPTED(one_domain(buf));
+	CHECK_EQ(strlen(cfg.domains[0].ramdisk), 255);
+
 	memset(val, 'c', 1024);
 	val[1024] = 0;
 	snprintf(buf, sizeof(buf), "cmdline = \"%s\"\n", val);
@@ -332,8 +358,8 @@ static void config_bad_strings(void)
 static void config_unknown_key(void)
 {
 	REFUSED("cpus = 2\ncolour = \"blue\"\n", -VIREO_EINVAL, "test.cfg:2: unknown key 'colour'");
-	REFUSED(one_domain("ramdisk = \"r\"\n"), -VIREO_EINVAL,
-		"test.cfg:4: unknown key 'ramdisk'");
+	REFUSED(one_domain("bootloader = \"pygrub\"\n"), -VIREO_EINVAL,
+		"test.cfg:4: unknown key 'bootloader'");
 	REFUSED(one_domain("Name = \"x\"\n"), -VIREO_EINVAL, "unknown key 'Name'");
 	REFUSED(one_domain("k0123456789012345678901234567890123456789xyz = 1\n"), -VIREO_EINVAL,
 		"unknown key 'k012345678901234567890123456789012345678'...");

@@ -12,11 +12,17 @@
  *     [domain]
  *     name = "hello"                   # 1..31 of [A-Za-z0-9_.-], unique
  *     kernel = "out/guests/hello.elf"  # 1..255 chars
+ *     ramdisk = "initrd.img"           # 1..255 chars; optional (default: none)
  *     cmdline = "args"                 # 0..1023 chars
  *     memory = 32                      # MiB, 4..1048576 (default 32)
  *     vcpus = 1                        # 1..64 (default 1)
  *     weight = 256                     # BVT weight, 1..65535 (default 256)
  *     warp = 0                         # BVT warp in us, 0..1000000 (default 0)
+ *
+ * The hypervisor does not read files: the kernel and ramdisk paths are for
+ * the host tool, which hands the files over as boot modules after the
+ * configuration, in the order of the domains: each domain's kernel, then
+ * its ramdisk if it has one (arch/x86_64/setup.c takes them in that order).
  *
  * '#' starts a comment except inside a quoted string. Numbers are decimal or
  * 0x-hex; strings are double-quoted, without escapes and without a '"'
@@ -42,6 +48,7 @@
 struct config_domain {
 	char name[32];                /* NUL-terminated, 1..31 chars */
 	char kernel[256];             /* NUL-terminated, 1..255 chars */
+	char ramdisk[256];            /* NUL-terminated, 1..255 chars; "" for none */
 	char cmdline[1024];           /* NUL-terminated, 0..1023 chars */
 	uint64_t memory_mib;
 	unsigned vcpus, weight, warp_us;
