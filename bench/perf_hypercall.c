@@ -147,7 +147,7 @@ int main(void)
 	if (frame_alloc_init(&m) != 0 || frame_table_init(machine_nr_frames()) != 0)
 		return 1;
 	hosted_set_guest_hooks(on_enter, NULL);
-	if (domain_build(0, "perf", kernel, len, "", 8u << 20, true) != 0)
+	if (domain_build(0, "perf", kernel, len, NULL, 0, "", 8u << 20, true) != 0)
 		return 1;
 	if (setjmp(back) == 0)
 		domains_run();                            /* back here through on_enter */

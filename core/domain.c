@@ -6,6 +6,7 @@
  * pfn n is at v_start + n pages:
  *
  *   [vkern_start, vkern_end)       the kernel's loaded segments
+ *   [vinitrd_start, vinitrd_end)   the initrd, if any (start_info mod_start/mod_len)
  *   [vphysmap_start, ..)           the P2M list: nr_pages machine frame numbers
  *   [vstartinfo_start, ..)         start_info (one page)
  *   [vpt_start, vpt_end)           bootstrap page tables: L4, then L3s, L2s, L1s
@@ -57,6 +58,20 @@ static void *elf_dest(uint64_t vaddr, size_t len, void *ctx)
 	return page + (vaddr & (PAGE_SIZE - 1));
 }
 
+/*
+ * The initrd's bytes at vinitrd_start, a page at a time (the domain's frames
+ * need not be contiguous). domain_layout made room for all of it, and the
+ * rest of its last page stays zero, as the frames were cleared.
+ */
+static void initrd_load(struct domain *d, const uint8_t *initrd, size_t len)
+{
+	const struct dom_layout *l = &d->layout;
+	for (size_t done = 0; done < len; done += PAGE_SIZE) {
+		size_t n = len - done < PAGE_SIZE ? len - done : PAGE_SIZE;
+		__builtin_memcpy(guest_page(d, l->vinitrd_start + done, l->v_start), initrd + done, n);
+	}
+}
+
 static uint64_t pte_for(struct builder *b, uint64_t va, uint64_t flags)
 {
 	uint64_t pfn = (va - b->l->v_start) >> PAGE_SHIFT;
@@ -98,7 +113,7 @@ static void build_page_tables(struct builder *b)
 	}
 }
 
-static void fill_start_info(struct domain *d, const char *cmdline)
+static void fill_start_info(struct domain *d, const char *cmdline, size_t initrd_len)
 {
 	const struct dom_layout *l = &d->layout;
 	struct start_info *si = guest_page(d, l->vstartinfo_start, l->v_start);
@@ -111,6 +126,10 @@ static void fill_start_info(struct domain *d, const char *cmdline)
 	si->pt_base = l->vpt_start;
 	si->nr_pt_frames = l->nr_pt_frames;
 	si->mfn_list = l->vphysmap_start;
+	if (initrd_len) {                 /* else 0 and 0, as Xen leaves them */
+		si->mod_start = l->vinitrd_start;
+		si->mod_len = initrd_len;
+	}
 	for (size_t i = 0; cmdline && cmdline[i] && i < MAX_GUEST_CMDLINE - 1; i++)
 		si->cmd_line[i] = (int8_t)cmdline[i];
 	/* The P2M list, one page at a time (its pages need not be contiguous in RAM). */
@@ -265,7 +284,8 @@ static int domain_alloc_memory(struct domain *d, uint64_t nr_pages)
 }
 
 int domain_build(unsigned domid, const char *name, const void *image, size_t size,
-		 const char *cmdline, uint64_t mem_bytes, bool privileged)
+		 const void *initrd, size_t initrd_len, const char *cmdline, uint64_t mem_bytes,
+		 bool privileged)
 {
 	struct elf_guest g;
 	struct domain *d;
@@ -274,6 +294,8 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 	if (domid >= MAX_DOMAINS || domains[domid].state != DOMAIN_EMPTY)
 		return -VIREO_EINVAL;
 	d = &domains[domid];
+	if (!initrd)
+		initrd_len = 0;
 	uint64_t nr_pages = mem_bytes >> PAGE_SHIFT;
 	rc = elf_parse(image, size, mem_bytes / 2, &g);
 	if (rc) {
@@ -289,15 +311,24 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 	for (size_t i = 0; name && name[i] && i < sizeof(d->name) - 1; i++)
 		d->name[i] = name[i];
 	const char *why = "its addresses are outside the guest's part of the address space";
-	rc = domain_layout(&g, nr_pages, &d->layout);
+	rc = domain_layout(&g, nr_pages, initrd_len, &d->layout);
 	if (rc == -VIREO_ENOMEM)
 		why = "its start-of-day layout does not fit its memory";
+	/* Say so when it is the initrd that does not fit: the kernel alone would. */
+	struct dom_layout without;
+	if (rc == -VIREO_ENOMEM && initrd_len && domain_layout(&g, nr_pages, 0, &without) == 0)
+		why = "its initrd does not fit its memory with the kernel and the start-of-day layout";
 	if (rc == 0 && (rc = domain_alloc_memory(d, nr_pages)) != 0)
 		why = "not enough free memory";
 	if (rc == 0 && (rc = elf_load(&g, image, size, elf_dest, d)) != 0)
 		why = "its segments do not fit the layout";
+	char initrd_note[80] = "";          /* printk makes a line of each call: one call */
+	if (initrd_len)
+		vireo_snprintf(initrd_note, sizeof(initrd_note), " (initrd %llu bytes, memory %llu MiB)",
+			       (unsigned long long)initrd_len, (unsigned long long)(mem_bytes >> 20));
 	if (rc) {
-		printk("domain %u (%s): cannot build (%d): %s\n", domid, name ? name : "-", rc, why);
+		printk("domain %u (%s): cannot build (%d): %s%s; not started\n", domid,
+		       name ? name : "-", rc, why, initrd_note);
 		domain_destroy(d);
 		return rc;
 	}
@@ -305,7 +336,8 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 	build_page_tables(&b);
 	if (g.hypercall_page)                  /* elf_parse checked it lies in the image */
 		fill_hypercall_page(guest_page(d, g.hypercall_page, d->layout.v_start));
-	fill_start_info(d, cmdline);
+	initrd_load(d, initrd, initrd_len);
+	fill_start_info(d, cmdline, initrd_len);
 	/*
 	 * The start-of-day L4 is pinned, as Xen's builders leave it, and is the
 	 * vCPU's root: both validate the whole tree by the guest rules, which
@@ -328,9 +360,12 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 		.root_maddr = (maddr_t)root << PAGE_SHIFT,
 	};
 	d->state = DOMAIN_READY;
-	printk("domain %u (%s): %s, %llu MiB, entry 0x%llx, %llu page-table frames%s\n", domid,
+	if (initrd_len)
+		vireo_snprintf(initrd_note, sizeof(initrd_note), ", initrd %llu bytes at 0x%llx",
+			       (unsigned long long)initrd_len, (unsigned long long)d->layout.vinitrd_start);
+	printk("domain %u (%s): %s, %llu MiB, entry 0x%llx, %llu page-table frames%s%s\n", domid,
 	       d->name[0] ? d->name : "-", g.guest_os[0] ? g.guest_os : "(no GUEST_OS note)", (unsigned long long)(mem_bytes >> 20),
-	       (unsigned long long)g.entry, (unsigned long long)d->layout.nr_pt_frames,
+	       (unsigned long long)g.entry, (unsigned long long)d->layout.nr_pt_frames, initrd_note,
 	       privileged ? ", privileged" : "");
 	return 0;
 }

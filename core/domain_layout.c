@@ -41,16 +41,30 @@ static uint64_t pt_pages_for(uint64_t start, uint64_t end)
 	return n;
 }
 
-int domain_layout(const struct elf_guest *g, uint64_t nr_pages, struct dom_layout *l)
+int domain_layout(const struct elf_guest *g, uint64_t nr_pages, uint64_t initrd_len,
+		  struct dom_layout *l)
 {
 	*l = (struct dom_layout){ .v_start = g->virt_base };
+	/*
+	 * The initrd is hostile (any length): one longer than the domain's
+	 * memory cannot fit, and refusing it here keeps every sum below from
+	 * wrapping on its account (nr_pages << PAGE_SHIFT is mem_bytes, no wrap).
+	 */
+	if (initrd_len > nr_pages << PAGE_SHIFT)
+		return -VIREO_ENOMEM;
 	l->vkern_start = g->virt_kstart & ~(PAGE_SIZE - 1);
 	l->vkern_end = round_up(g->virt_kend, PAGE_SIZE);
-	l->vphysmap_start = l->vkern_end;
+	l->vinitrd_start = l->vkern_end;
+	l->vinitrd_end = l->vinitrd_start + round_up(initrd_len, PAGE_SIZE);
+	l->vphysmap_start = l->vinitrd_end;
 	l->vphysmap_end = l->vphysmap_start + round_up(nr_pages * 8, PAGE_SIZE);
 	l->vstartinfo_start = l->vphysmap_end;
 	l->vstartinfo_end = l->vstartinfo_start + PAGE_SIZE;
 	l->vpt_start = l->vstartinfo_end;
+	/* Past the top of the address space: the regions would wrap round to 0. */
+	if (l->vinitrd_end < l->vinitrd_start || l->vphysmap_end < l->vphysmap_start ||
+	    l->vpt_start < l->vphysmap_end)
+		return -VIREO_ENOMEM;
 
 	/* The tables must map themselves too: grow until the count is stable. */
 	for (uint64_t nr_pt = 1; ; nr_pt++) {
@@ -71,4 +85,3 @@ int domain_layout(const struct elf_guest *g, uint64_t nr_pages, struct dom_layou
 		return -VIREO_EINVAL;
 	return 0;
 }
-

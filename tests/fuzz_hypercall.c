@@ -127,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup_once();
 		ready = 1;
 	}
-	if (domain_build(0, "fuzz", kernel, kernel_len, "fuzz", DOM_MEM, true) != 0)
+	if (domain_build(0, "fuzz", kernel, kernel_len, NULL, 0, "fuzz", DOM_MEM, true) != 0)
 		abort();
 	if (setjmp(back) == 0)
 		domains_run();                            /* "enters" it: back here by on_enter */

@@ -208,32 +208,61 @@ static const void *module_bytes(unsigned i)
 }
 
 /*
+ * The next boot module that is not a configuration, from *next on: its index
+ * (and *next moves past it), or -1 when none is left.
+ */
+static int next_domain_module(unsigned *next)
+{
+	while (*next < bootinfo.nr_modules && is_config_module(&bootinfo.modules[*next]))
+		(*next)++;
+	return *next < bootinfo.nr_modules ? (int)(*next)++ : -1;
+}
+
+static size_t module_len(int i)
+{
+	return bootinfo.modules[i].end - bootinfo.modules[i].start;
+}
+
+/*
  * With a configuration (a module whose command line says vireo-config), its
- * [domain] entries become domains 0, 1, ...: the n-th entry's kernel is the
- * n-th module that is not a configuration, in boot-loader order. A domain
- * that cannot be built is reported and the others still start. The first
- * domain is the privileged, initial one.
+ * [domain] entries become domains 0, 1, ...: the modules that are not a
+ * configuration, in boot-loader order, are each domain's kernel and then,
+ * when the entry has a 'ramdisk', its ramdisk (what ./vireo run and ./vireo
+ * image pass). A domain that cannot be built is reported and the others
+ * still start. The first domain is the privileged, initial one.
  */
 static struct config boot_config;
+compile_assert(BOOT_MAX_MODULES >= 1 + 2 * CONFIG_MAX_DOMAINS,
+	       "a module for the configuration, a kernel and a ramdisk for every domain");
 
 static unsigned start_configured_domains(const struct boot_module *cfg_mod, const void *text)
 {
-	unsigned built = 0, kernel = 0;
+	unsigned built = 0, next = 0;
 	if (config_parse(text, cfg_mod->end - cfg_mod->start, "vireo.cfg", &boot_config) != 0) {
 		printk("config: the configuration is refused; no domain started\n");
 		return 0;
 	}
 	for (unsigned i = 0; i < boot_config.nr_domains; i++) {
 		const struct config_domain *cd = &boot_config.domains[i];
-		while (kernel < bootinfo.nr_modules && is_config_module(&bootinfo.modules[kernel]))
-			kernel++;
-		if (kernel == bootinfo.nr_modules) {
+		int kernel = next_domain_module(&next);
+		int ramdisk = cd->ramdisk[0] ? next_domain_module(&next) : -1;
+		if (kernel < 0) {
 			printk("domain %u (%s): no boot module carries its kernel %s; not started\n",
 			       i, cd->name, cd->kernel);
 			continue;
 		}
-		const struct boot_module *m = &bootinfo.modules[kernel];
-		const void *image = module_bytes(kernel++);
+		if (cd->ramdisk[0] && ramdisk < 0) {
+			printk("domain %u (%s): no boot module carries its ramdisk %s; not started\n",
+			       i, cd->name, cd->ramdisk);
+			continue;
+		}
+		const void *image = module_bytes(kernel);
+		const void *initrd = ramdisk >= 0 ? module_bytes(ramdisk) : NULL;
+		if (ramdisk >= 0 && !initrd) {
+			printk("domain %u (%s): its ramdisk module lies outside the memory the hypervisor "
+			       "maps; not started\n", i, cd->name);
+			continue;
+		}
 		/* Read and checked, but not there yet: said, not ignored. */
 		if (cd->vcpus > 1)
 			printk("domain %u (%s): vcpus = %u, but a domain has one vCPU for now\n", i, cd->name,
@@ -241,7 +270,8 @@ static unsigned start_configured_domains(const struct boot_module *cfg_mod, cons
 		if (cd->weight != 256 || cd->warp_us)
 			printk("domain %u (%s): weight and warp have no effect yet (no scheduler: each "
 			       "domain runs on a CPU of its own)\n", i, cd->name);
-		if (image && domain_build(i, cd->name, image, m->end - m->start, cd->cmdline,
+		if (image && domain_build(i, cd->name, image, module_len(kernel), initrd,
+					  initrd ? module_len(ramdisk) : 0, cd->cmdline,
 					  cd->memory_mib << 20, i == 0) == 0)
 			built++;
 	}
@@ -250,7 +280,8 @@ static unsigned start_configured_domains(const struct boot_module *cfg_mod, cons
 
 /*
  * Without a configuration, the first module is the initial, privileged
- * domain, as on Xen, with dom0_mem= (default 64 MiB) of memory.
+ * domain, as on Xen, with dom0_mem= (default 64 MiB) of memory, and the
+ * second, if there is one, its initrd (Xen's dom0 convention too).
  */
 static void start_domains(void)
 {
@@ -271,9 +302,16 @@ static void start_domains(void)
 		return;
 	const struct boot_module *m = &bootinfo.modules[0];
 	const void *image = module_bytes(0);
+	const void *initrd = bootinfo.nr_modules > 1 ? module_bytes(1) : NULL;
+	if (bootinfo.nr_modules > 1 && !initrd) {
+		printk("domain 0 (dom0): its initrd module lies outside the memory the hypervisor "
+		       "maps; not started\n");
+		return;
+	}
 	if (opts.dom0_max_vcpus > 1)
 		printk("domain 0: dom0_max_vcpus = %u, but a domain has one vCPU for now\n", opts.dom0_max_vcpus);
-	if (image && domain_build(0, "dom0", image, m->end - m->start, m->cmdline, mem, true) == 0)
+	if (image && domain_build(0, "dom0", image, module_len(0), initrd, initrd ? module_len(1) : 0,
+				  m->cmdline, mem, true) == 0)
 		domains_run();
 }
 

@@ -28,6 +28,7 @@
 struct dom_layout {
 	uint64_t v_start;            /* = virt_base: guest pfn 0 */
 	uint64_t vkern_start, vkern_end;
+	uint64_t vinitrd_start, vinitrd_end;     /* the initrd, whole pages; empty without one */
 	uint64_t vphysmap_start, vphysmap_end;   /* the P2M list: nr_pages * 8 bytes */
 	uint64_t vstartinfo_start, vstartinfo_end;
 	uint64_t vpt_start, vpt_end;             /* bootstrap page tables */
@@ -89,23 +90,30 @@ struct domain {
 
 /*
  * Compute the start-of-day layout for an image of nr_pages pages: kernel,
- * P2M list, start_info, page tables, stack, mapped up to a 4 MiB boundary
- * with at least 512 KiB of slack (Xen's PV builder). -VIREO_ENOMEM when it
- * does not fit in nr_pages, -VIREO_EINVAL when any of it would lie outside
- * the guest's part of the address space.
+ * initrd (initrd_len bytes, rounded up to whole pages; 0 for none), P2M
+ * list, start_info, page tables, stack, mapped up to a 4 MiB boundary with
+ * at least 512 KiB of slack (Xen's PV builder). -VIREO_ENOMEM when it does
+ * not fit in nr_pages (whatever initrd_len is), -VIREO_EINVAL when any of it
+ * would lie outside the guest's part of the address space.
  */
-int domain_layout(const struct elf_guest *g, uint64_t nr_pages, struct dom_layout *out);
+int domain_layout(const struct elf_guest *g, uint64_t nr_pages, uint64_t initrd_len,
+		  struct dom_layout *out);
 
 /* [start, end) lies where a guest may map (not the hypervisor's range, not the hole); empty: true. */
 bool domain_range_is_guest(uint64_t start, uint64_t end);
 
 /*
- * Build domain `domid` from an ELF image: memory, P2M, page tables,
- * start_info, shared_info. On error nothing is left allocated and the
- * message names the domain and the problem.
+ * Build domain `domid` from an ELF image and an optional initrd (initrd_len
+ * bytes at initrd; NULL and 0 for none, and a length of 0 is none, as on
+ * Xen): memory, P2M, page tables, start_info, shared_info. The initrd is
+ * copied to vinitrd_start and start_info says where (mod_start, a virtual
+ * address, mapped: no SIF_MOD_START_PFN) and how long (mod_len, in bytes).
+ * On error nothing is left allocated and the message names the domain and
+ * the problem (an initrd that does not fit its memory among them).
  */
 int domain_build(unsigned domid, const char *name, const void *image, size_t size,
-		 const char *cmdline, uint64_t mem_bytes, bool privileged);
+		 const void *initrd, size_t initrd_len, const char *cmdline, uint64_t mem_bytes,
+		 bool privileged);
 
 struct domain *domain_by_id(unsigned domid);
 

@@ -9,7 +9,8 @@
 
 #include <stdint.h>
 
-#define BOOT_MAX_MODULES 16
+/* A configuration, then a kernel and a ramdisk for each of its 16 domains (checked in setup.c). */
+#define BOOT_MAX_MODULES 33
 #define BOOT_MAX_MMAP    128
 
 /* Memory-map types as e820 numbers them (Multiboot and PVH use the same). */
