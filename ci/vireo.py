@@ -16,8 +16,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from vireolib.bench import cmd_bench                                          # noqa: E402
 from vireolib.common import OUT, ROOT, fail, say, setup_and_build              # noqa: E402
-from vireolib.qemu import (STATUS_TEXT, make_iso, qemu_argv, qemu_version,     # noqa: E402
-                           read_config, run_qemu)
+from vireolib.qemu import (STATUS_TEXT, config_modules, make_iso, qemu_argv,   # noqa: E402
+                           qemu_version, read_config, run_qemu)
 from vireolib.suites import cmd_test, fuzz_argv, fuzz_target_names            # noqa: E402
 
 
@@ -56,8 +56,7 @@ def cmd_run(args):
     if re.search(r"[ ,]", os.path.abspath(args.config)):
         fail(f"{args.config}: QEMU's -initrd cannot take a path with a space or a comma; "
              "move the configuration")
-    modules = [f"{os.path.abspath(args.config)} vireo-config"]
-    modules += [f"{k} vireo-kernel" for k in cfg["kernels"]]
+    modules = config_modules(cfg, args.config)
     argv = qemu_argv(kernel=os.path.join(OUT, "image", "vireo.elf"), cmdline=cmdline, cpus=cpus,
                      memory=memory, modules=modules)
     say(f"vireo run: {os.path.relpath(args.config, ROOT) if args.config.startswith(ROOT) else args.config}"
@@ -126,7 +125,9 @@ def main():
                                    "kernels). The serial console is this terminal; the exit status "
                                    "is Vireo's: 0 every domain ended normally, 1 a domain crashed, "
                                    "2 hypervisor panic, 3 no status (QEMU died or timed out). "
-                                   "$VIREO_QEMU selects another QEMU.")
+                                   "$VIREO_QEMU selects another QEMU. CONFIG is a boot module "
+                                   "for the hypervisor, followed by each domain's kernel and then "
+                                   "its ramdisk, if it has one.")
     p.add_argument("config", nargs="?", default=os.path.join(ROOT, "configs", "demo.cfg"), metavar="CONFIG")
     p.add_argument("--smp", type=int, metavar="N", help="CPUs (default: the configuration's, else 2)")
     p.add_argument("--memory", "-m", metavar="SIZE", help="machine memory, e.g. 1G (default 1G)")

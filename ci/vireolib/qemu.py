@@ -30,14 +30,17 @@ def strip_comment(line):
 
 def read_config(path):
     """What the host needs from a configuration: the machine settings before the first
-    [domain], and each domain's kernel file (checked to exist). The hypervisor reads the
-    same file as a boot module and checks everything else (core/config.c)."""
-    cfg = {"hypervisor_cmdline": "", "cpus": 2, "machine_memory": "1G", "kernels": []}
+    [domain], and each domain's kernel and ramdisk files (checked to exist) as the boot
+    modules in the order the hypervisor takes them: for each domain its kernel, then its
+    ramdisk if it has one (cfg["modules"], (path, "kernel" or "ramdisk") pairs). The
+    hypervisor reads the same file as a boot module and checks everything else
+    (core/config.c)."""
+    cfg = {"hypervisor_cmdline": "", "cpus": 2, "machine_memory": "1G", "modules": []}
     try:
         lines = open(path).read().splitlines()
     except OSError as e:
         fail(f"{path}: cannot read: {e.strerror}")
-    in_domain = False
+    domains = []                  # per [domain]: {"kernel": path, "ramdisk": path}
     for n, raw in enumerate(lines, 1):
         line = strip_comment(raw).strip()
         if not line:
@@ -45,7 +48,7 @@ def read_config(path):
         if line.startswith("["):
             if line.replace(" ", "") != "[domain]":
                 fail(f"{path}:{n}: unknown section {line!r} (only [domain])")
-            in_domain = True
+            domains.append({})
             continue
         if "=" not in line:
             fail(f"{path}:{n}: expected 'key = value', got {line!r}")
@@ -53,15 +56,9 @@ def read_config(path):
         quoted = len(val) >= 2 and val[0] == val[-1] == '"'
         if quoted:
             val = val[1:-1]
-        if in_domain:
-            if key == "kernel":
-                kpath = val if os.path.isabs(val) else os.path.join(ROOT, val)
-                if not os.path.isfile(kpath):
-                    fail(f"{path}:{n}: 'kernel': no such file {val!r} (build it with ./vireo test "
-                         "or ninja, or fix the path)")
-                if re.search(r"[ ,]", kpath):
-                    fail(f"{path}:{n}: 'kernel': QEMU's -initrd cannot take a path with a space or comma")
-                cfg["kernels"].append(kpath)
+        if domains:
+            if key in ("kernel", "ramdisk"):
+                domains[-1][key] = module_file(path, n, key, val)
             continue              # the hypervisor checks the rest of a domain
         if key not in MACHINE_KEYS:
             fail(f"{path}:{n}: unknown key '{key}' before any [domain] (known: {', '.join(MACHINE_KEYS)})")
@@ -75,7 +72,28 @@ def read_config(path):
         if key == "machine_memory" and not re.fullmatch(r"\d+[MG]", val):
             fail(f"{path}:{n}: 'machine_memory' must look like 512M or 4G, got {val!r}")
         cfg[key] = val
+    for d in domains:
+        cfg["modules"] += [(d[k], k) for k in ("kernel", "ramdisk") if k in d]
     return cfg
+
+
+def module_file(path, n, key, val):
+    """The absolute path of a domain's kernel or ramdisk file (relative ones are from the
+    repository root), which must exist and be one QEMU's -initrd can take."""
+    fpath = val if os.path.isabs(val) else os.path.join(ROOT, val)
+    if not os.path.isfile(fpath):
+        hint = "build it with ./vireo test or ninja, or fix the path" if key == "kernel" else "fix the path"
+        fail(f"{path}:{n}: '{key}': no such file {val!r} ({hint})")
+    if re.search(r"[ ,]", fpath):
+        fail(f"{path}:{n}: '{key}': QEMU's -initrd cannot take a path with a space or comma")
+    return fpath
+
+
+def config_modules(cfg, config_path):
+    """QEMU's -initrd modules for a configuration: the file itself, then each domain's kernel
+    and ramdisk, tagged so the boot banner tells them apart."""
+    return ([f"{os.path.abspath(config_path)} vireo-config"] +
+            [f"{p} vireo-{kind}" for p, kind in cfg["modules"]])
 
 
 def qemu_binary():
@@ -160,10 +178,12 @@ def make_iso(cfg, config_path, output):
         os.makedirs(os.path.join(boot, "grub"))
         shutil.copy(os.path.join(OUT, "image", "vireo.elf"), os.path.join(boot, "vireo.elf"))
         shutil.copy(config_path, os.path.join(boot, "vireo.cfg"))
-        kernel_lines = ""
-        for n, k in enumerate(cfg["kernels"]):
-            shutil.copy(k, os.path.join(boot, f"kernel{n}.elf"))
-            kernel_lines += f"  module2 /boot/kernel{n}.elf kernel{n}.elf vireo-kernel\n"
+        # Each domain's kernel, then its ramdisk: the order the hypervisor takes them in.
+        module_lines = ""
+        for n, (p, kind) in enumerate(cfg["modules"]):
+            name = f"{kind}{n}.elf" if kind == "kernel" else f"{kind}{n}"
+            shutil.copy(p, os.path.join(boot, name))
+            module_lines += f"  module2 /boot/{name} {name} vireo-{kind}\n"
         with open(os.path.join(boot, "grub", "grub.cfg"), "w") as f:
             # GRUB passes a module's arguments without its file name; the first word is a
             # placeholder name, the convention Xen's GRUB entries follow.
@@ -173,7 +193,7 @@ def make_iso(cfg, config_path, output):
                     "menuentry 'Vireo' {\n"
                     f"  multiboot2 /boot/vireo.elf {cfg['hypervisor_cmdline']}\n"
                     "  module2 /boot/vireo.cfg vireo.cfg vireo-config\n"
-                    + kernel_lines +
+                    + module_lines +
                     "  boot\n}\n")
         r = subprocess.run(["grub-mkrescue", "-o", os.path.abspath(output), tmp],
                            capture_output=True, text=True)

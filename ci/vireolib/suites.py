@@ -5,7 +5,7 @@ import subprocess
 import time
 
 from vireolib.common import OUT, ROOT, say, fail, setup_and_build
-from vireolib.qemu import make_iso, qemu_argv, read_config, run_qemu
+from vireolib.qemu import config_modules, make_iso, qemu_argv, read_config, run_qemu
 
 FUZZ_SMOKE_SECONDS = 15   # per target in ./vireo test; ./vireo fuzz runs longer
 
@@ -49,6 +49,10 @@ class CliSuite(Suite):
         (["run", "/nonexistent.cfg"], 2, "/nonexistent.cfg: cannot read"),
         (["run", "tests/configs/nokernel.cfg"], 2, "nokernel.cfg:4: 'kernel': no such file"),
         (["run", "tests/configs/badkey.cfg"], 2, "badkey.cfg:2: unknown key 'colour'"),
+        (["run", "tests/configs/noramdisk.cfg"], 2,
+         "noramdisk.cfg:5: 'ramdisk': no such file 'tests/data/no-such-initrd.img'"),
+        (["image", "tests/configs/noramdisk.cfg", "-o", "/tmp/vireo-never.iso"], 2,
+         "noramdisk.cfg:5: 'ramdisk': no such file"),
         (["image", "tests/configs/badcmdline.cfg", "-o", "/tmp/vireo-never.iso"], 2,
          "badcmdline.cfg:1: 'hypervisor_cmdline' may hold only"),
         (["--help"], 0, "./vireo test"),
@@ -108,7 +112,7 @@ class BootSuite(Suite):
                 except SystemExit:
                     out = f"{config}: the host side refused it (see the message above)\n"
                     return False, out, time.monotonic() - t0
-                q["modules"] = [f"{config} vireo-config"] + [f"{k} vireo-kernel" for k in cfg["kernels"]]
+                q["modules"] = config_modules(cfg, config)
             argv = qemu_argv(**q)
         status, out, qrc = run_qemu(argv, timeout=self.timeout, echo=False, feed=self.feed)
         ok = status == self.expect_status
@@ -174,11 +178,57 @@ class RebasedGuestSuite(BootSuite):
         return super().run(log_path)
 
 
+def fnv1a32(data):
+    """32-bit FNV-1a, as the hello guest computes it over its initrd."""
+    h = 2166136261
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def initrd_lines(path, domain):
+    """What the hello guest (and the builder) print for the initrd in file path given to
+    domain number `domain`, as console patterns: its length, checksum and first line, computed
+    here from the file."""
+    data = open(path, "rb").read()
+    d = rf"^\(d{domain}\) "
+    lines = [rf"^domain {domain} \(.*\): .*, initrd {len(data)} bytes at 0x[0-9a-f]+(, privileged)?$",
+             rf"{d}  mod_start    0xffffffff8[0-9a-f]+ mod_len {len(data)}$",
+             rf"{d}initrd: {len(data)} bytes at 0x[0-9a-f]+, fnv1a 0x{fnv1a32(data):08x}$"]
+    first = re.split(rb"[\r\n]", data, maxsplit=1)[0]
+    if first and len(first) <= 100 and all(0x20 <= b < 0x7F for b in first):
+        lines.append(rf'{d}initrd: first line "{re.escape(first.decode())}"$')
+    else:
+        lines.append(rf"{d}initrd: does not start with a line of text$")
+    return lines
+
+
+class MadeInitrdSuite(BootSuite):
+    """Boot with an initrd file made at run time under out/test-images/ (too big to commit,
+    or empty): size bytes of a non-text pattern. A configuration may name it."""
+
+    def __init__(self, name, initrd_name, size, **kw):
+        super().__init__(name, **kw)
+        self.initrd_name, self.size = initrd_name, size
+
+    def run(self, log_path):
+        path = os.path.join(OUT, "test-images", self.initrd_name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(bytes((i * 7 + 1) & 0xFF for i in range(min(self.size, 4096))) * (self.size // 4096) +
+                    bytes(self.size % 4096))
+        if "modules" in self.qemu:
+            self.qemu["modules"] = [m.replace("@INITRD@", path) for m in self.qemu["modules"]]
+        return super().run(log_path)
+
+
 def boot_suites():
     banner = [r"^Vireo \S+: paravirtualizing x86-64 hypervisor", r"^  TSC +\d+\.\d+ MHz"]
     clean = [r"PANIC", r"hypervisor exception", r"did not come up"]
     demo = os.path.join(ROOT, "configs", "demo.cfg")
     hello = os.path.join(OUT, "guests", "hello.elf")
+    initrd = os.path.join(ROOT, "tests", "data", "initrd.txt")
+    initrd2 = os.path.join(ROOT, "tests", "data", "initrd-second.txt")
     mmu = os.path.join(OUT, "guests", "mmu.elf")
     mmu_report = r"^domain {}: mmu: \d+ batches, \d+ multicalls, \d+ entries, .*, {} continuations"
     mmu_work = [r"clear 1024 data frames: 0 in \d+ mmuext_op batches ok",
@@ -275,11 +325,44 @@ def boot_suites():
                         r"read through FS: \d+ \(the variable\) ok", r"non-canonical FS base: -22",
                         r"stack_switch: 0 \(ok\) ok", r"stack_switch bad SS: -22",
                         r"features: submap 0 = 0x810$", r"hypervisor range starts at 0xffff800000000000",
+                        r"mod_start    0x0 mod_len 0$", r"^\(d0\) initrd: none$",
                         r"^domain 0: shut down \(poweroff\)"],
                   must_not=clean + [r"FAIL"]),
         BootSuite("boot/guest-console-read", cpus=1, memory="256M", cmdline="dom0_mem=16M",
                   modules=[f"{hello} console-read"], feed=(r"hello: waiting for console input", "vireo rx 42\n"),
                   must=[r'^\(d0\) hello: console read "vireo rx 42"', r"^domain 0: shut down \(poweroff\)"],
+                  must_not=clean + [r"FAIL"]),
+        # Without a configuration the second module is dom0's initrd, as on Xen.
+        BootSuite("boot/guest-hello-initrd", cpus=1, memory="256M", cmdline="dom0_mem=32M",
+                  modules=[f"{hello} hello-args", f"{initrd} vireo-ramdisk"],
+                  must=initrd_lines(initrd, 0) +
+                       [r'cmd_line +"hello-args"', r"flags +0x3$", r"^\(d0\) hello: done",
+                        r"^domain 0: shut down \(poweroff\)"],
+                  must_not=clean + [r"FAIL"]),
+        MadeInitrdSuite("boot/guest-hello-empty-initrd", "initrd-empty.bin", 0, cpus=1, memory="256M",
+                        cmdline="dom0_mem=16M", modules=[hello, "@INITRD@ vireo-ramdisk"],
+                        must=[r"mod_start    0x0 mod_len 0$", r"^\(d0\) initrd: none$",
+                              r"^domain 0: shut down \(poweroff\)"],
+                        must_not=clean + [r"FAIL", r"initrd \d+ bytes"]),
+        MadeInitrdSuite("attack/initrd-too-big-for-dom0", "initrd-20M.bin", 20 << 20, cpus=1,
+                        memory="256M", cmdline="dom0_mem=16M", modules=[hello, "@INITRD@ vireo-ramdisk"],
+                        must=[r"^domain 0 \(dom0\): cannot build \(-12\): its initrd does not fit its "
+                              r"memory .*\(initrd 20971520 bytes, memory 16 MiB\); not started$",
+                              r"no domain to run; stopping"],
+                        must_not=clean + [r"hello: done"]),
+        MadeInitrdSuite("attack/initrd-too-big-in-config", "initrd-20M.bin", 20 << 20, cpus=1,
+                        memory="256M", config=os.path.join(ROOT, "tests", "configs", "initrd-too-big.cfg"),
+                        must=[r"^domain 0 \(too-big\): cannot build \(-12\): its initrd does not fit",
+                              r"^\(d1\) hello: done", r"^domain 1: shut down \(poweroff\)"] +
+                             initrd_lines(initrd, 1),
+                        must_not=clean + [r"FAIL", r"^\(d0\)"]),
+        BootSuite("boot/config-initrds", cpus=2, memory="256M",
+                  config=os.path.join(ROOT, "tests", "configs", "initrd.cfg"), timeout=180,
+                  must=initrd_lines(initrd, 0) + initrd_lines(initrd2, 2) +
+                       [r"^domain 0 \(rd-first\)", r"^domain 1 \(rd-none\)", r"^domain 2 \(rd-second\)",
+                        r'^\(d0\)   cmd_line     "first"$', r"^\(d1\)   mod_start    0x0 mod_len 0$",
+                        r"^\(d1\) initrd: none$", r"args: vireo-ramdisk$"] +
+                       [rf"^domain {i}: shut down \(poweroff\)" for i in range(3)],
                   must_not=clean + [r"FAIL"]),
         BootSuite("boot/guest-crash-status", expect_status=1, cpus=1, memory="256M",
                   modules=[f"{hello} crash"],
@@ -478,10 +561,12 @@ def boot_suites():
                   must=[r"^elf: not an ELF image \(bad magic\)", r"^domain 0 \(dom0\): kernel image refused"],
                   must_not=[r"PANIC"]),
         BootSuite("boot/iso-seabios", iso=demo, cpus=2, memory="512M", timeout=180,
-                  must=banner + [r"loader +multiboot2", r"CPUs +2 up", r"args: vireo-config"],
+                  must=banner + [r"loader +multiboot2", r"CPUs +2 up", r"args: vireo-config",
+                                 r"args: vireo-ramdisk$"] + initrd_lines(initrd, 0),
                   must_not=clean),
         BootSuite("boot/iso-ovmf", iso=demo, uefi=True, cpus=2, memory="512M", timeout=240,
-                  must=banner + [r"loader +multiboot2", r"CPUs +2 up"], must_not=clean),
+                  must=banner + [r"loader +multiboot2", r"CPUs +2 up"] + initrd_lines(initrd, 0),
+                  must_not=clean),
     ]
 
 

@@ -9,6 +9,11 @@
  *     space (Xen's directmap, 0xffff830000000000) returns -EFAULT: a guest
  *     must never make the hypervisor read its own memory on its behalf.
  *
+ * With an initrd (start_info mod_len != 0) it reads all of it at mod_start,
+ * where the builder mapped it, and prints its length, its FNV-1a checksum
+ * and, when it starts with text, its first line, for a test to compare with
+ * the file it passed.
+ *
  * It shuts down with SHUTDOWN_crash when its command line contains "crash"
  * (to test the crash path) or when a check failed, and with
  * SHUTDOWN_poweroff otherwise.
@@ -55,6 +60,43 @@ static void print_start_info(const struct start_info *si, const char *cmdline)
 	}
 }
 
+/*
+ * The initrd: length, 32-bit FNV-1a of every byte (offset basis 2166136261,
+ * prime 16777619; ci/vireolib/suites.py computes the same from the file),
+ * and its first line when that is printable text of at most INITRD_LINE_MAX
+ * characters, so that a test sees the right bytes arrived at mod_start.
+ */
+#define INITRD_LINE_MAX 100
+
+static void print_initrd(const struct start_info *si)
+{
+	const uint8_t *rd = (const uint8_t *)si->mod_start;
+	uint32_t fnv = 2166136261u;
+	char line[INITRD_LINE_MAX + 1];
+	size_t n = 0;
+	bool text = true;
+
+	if (si->mod_len == 0) {
+		console_printf("initrd: none\n");
+		return;
+	}
+	for (uint64_t i = 0; i < si->mod_len; i++)
+		fnv = (fnv ^ rd[i]) * 16777619u;
+	console_printf("initrd: %lu bytes at 0x%lx, fnv1a 0x%08x\n", si->mod_len, si->mod_start, fnv);
+	for (; n < si->mod_len && rd[n] != '\n' && rd[n] != '\r' && text; n++) {
+		if (n == INITRD_LINE_MAX || rd[n] < 0x20 || rd[n] >= 0x7F)
+			text = false;
+		else
+			line[n] = (char)rd[n];
+	}
+	if (!text || n == 0) {
+		console_printf("initrd: does not start with a line of text\n");
+		return;
+	}
+	line[n] = '\0';
+	console_printf("initrd: first line \"%s\"\n", line);
+}
+
 static void print_version(void)
 {
 	struct xen_extraversion extra;
@@ -93,6 +135,7 @@ int guest_main(struct start_info *si)
 
 	console_printf("hello from a Vireo PV guest\n");
 	print_start_info(si, cmdline);
+	print_initrd(si);
 	print_version();
 
 	check("unknown hypercall", hypercall0(UNKNOWN_HYPERCALL), -XEN_ENOSYS, "ENOSYS");
