@@ -211,6 +211,7 @@ static uint64_t domain_free_memory(struct domain *d)
 	d->p2m = NULL;
 	d->shared_info_mfn = INVALID_MFN;
 	d->vcpu_info_mfn = INVALID_MFN;
+	d->vcpu_info = NULL;
 	return kept;
 }
 
@@ -280,6 +281,7 @@ static int domain_alloc_memory(struct domain *d, uint64_t nr_pages)
 	__builtin_memset(sh, 0, PAGE_SIZE);
 	sh->vcpu_info[0].evtchn_upcall_mask = 1;      /* events masked until the guest says */
 	time_fill(&sh->vcpu_info[0].time);
+	d->vcpu_info = &sh->vcpu_info[0];
 	return 0;
 }
 
@@ -587,8 +589,5 @@ struct vcpu_info *domain_vcpu_info(void)
 
 struct vcpu_info *domain_vcpu_info_of(struct domain *d)
 {
-	if (d->vcpu_info_mfn != INVALID_MFN)
-		return (struct vcpu_info *)((uint8_t *)mfn_to_virt(d->vcpu_info_mfn) + d->vcpu_info_offset);
-	struct shared_info *sh = mfn_to_virt(d->shared_info_mfn);
-	return &sh->vcpu_info[0];
+	return __atomic_load_n(&d->vcpu_info, __ATOMIC_ACQUIRE);
 }

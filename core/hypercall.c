@@ -381,6 +381,15 @@ static long register_vcpu_info(struct domain *d, uint64_t arg)
 	*fresh = copy;
 	d->vcpu_info_mfn = info.mfn;
 	d->vcpu_info_offset = info.offset;
+	__atomic_store_n(&d->vcpu_info, fresh, __ATOMIC_RELEASE);
+	/*
+	 * Another CPU raising an event may have written the old place after
+	 * the copy: everything is marked pending (Xen's map_vcpu_info), a
+	 * spurious upcall the guest copes with, nothing lost (the pending
+	 * bits themselves stay in shared_info).
+	 */
+	__atomic_store_n(&fresh->evtchn_pending_sel, ~(xen_ulong_t)0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&fresh->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 

@@ -89,11 +89,31 @@ static void toggle_guest_mode(struct domain *d)
 }
 
 /*
+ * A selector (RPL 3) the iret hypercall may return to: the flat guest ones,
+ * or one of the guest's own GDT or LDT that the CPU, asked with LAR, sees as
+ * a present DPL-3 code segment (CS) or writable data segment (SS). A limit
+ * the return RIP is past is guest_rip_ok's; whatever else the CPU refuses
+ * at the IRETQ crashes the domain (guest_iretq in entry.S).
+ */
+static bool iret_selector_ok(uint16_t sel, bool code)
+{
+	if (code ? sel == FLAT_RING3_CS64 || sel == FLAT_RING3_CS32 : sel == FLAT_RING3_SS64)
+		return true;
+	uint32_t ar;
+	bool ok;
+	__asm__("lar %2, %0; setz %1" : "=r"(ar), "=qm"(ok) : "rm"((uint32_t)sel) : "cc");
+	if (!ok || !(ar & (1u << 15)) || ((ar >> 13) & 3) != 3 || !(ar & (1u << 12)))
+		return false;                      /* not present, not DPL 3, a system descriptor */
+	bool is_code = ar & (1u << 11);
+	return code ? is_code : !is_code && (ar & (1u << 9));
+}
+
+/*
  * The iret hypercall (Xen's x86-64 PV): the guest's RSP points at a struct
  * iret_context. Everything in it is the guest's to choose, so it is checked
- * before the frame is touched: only the flat guest selectors (forced to RPL
- * 3), canonical RIP and RSP, no IOPL, VM or NT. A frame that fails crashes
- * the domain, as a hardware iretq would fault.
+ * before the frame is touched: selectors of RPL 3 the CPU would take
+ * (iret_selector_ok), canonical RIP and RSP, no IOPL, VM or NT. A frame that
+ * fails crashes the domain, as a hardware iretq would fault.
  */
 static void do_iret(struct cpu_regs *regs)
 {
@@ -106,7 +126,7 @@ static void do_iret(struct cpu_regs *regs)
 	}
 	/* Only the low 16 bits of CS and SS count (a bounce frame keeps the event mask above). */
 	uint16_t cs = (uint16_t)(ic.cs | 3), ss = (uint16_t)(ic.ss | 3);
-	if ((cs != FLAT_RING3_CS64 && cs != FLAT_RING3_CS32) || ss != FLAT_RING3_SS64 ||
+	if (!iret_selector_ok(cs, true) || !iret_selector_ok(ss, false) ||
 	    !canonical(ic.rip) || !canonical(ic.rsp) || (cs == FLAT_RING3_CS32 && ic.rip > 0xFFFFFFFFull)) {
 		guest_fault(13, regs->rip, 0, 0);
 		return;

@@ -71,6 +71,11 @@ struct domain {
 	uint64_t runstate_area;      /* VCPUOP_register_runstate_memory_area, 0 for none */
 	mfn_t vcpu_info_mfn;         /* VCPUOP_register_vcpu_info, INVALID_MFN: in shared_info */
 	unsigned vcpu_info_offset;
+	/*
+	 * Where vcpu_info is now (shared_info's, or the registered one):
+	 * other CPUs read it to raise events (__atomic, one pointer).
+	 */
+	struct vcpu_info *vcpu_info;
 	uint64_t nr_pages;
 	mfn_t *p2m;                  /* pfn -> mfn, the hypervisor's copy */
 	mfn_t shared_info_mfn;
