@@ -3,9 +3,10 @@
  * ABI, the one-shot timer (set_timer_op, VIRQ_TIMER) and SCHEDOP_block.
  *
  * Errnos follow Xen 4.17's common/event_channel.c: a port out of range or
- * closed is -EINVAL, a vCPU other than 0 -ENOENT (one vCPU per domain), a
- * VIRQ bound twice -EEXIST, no free port -ENOSPC, an unknown domain -ESRCH,
- * a peer port that is not unbound for us -EINVAL. FIFO event channels are
+ * closed is -EINVAL, a vCPU other than 0 -ENOENT (one vCPU per domain; a
+ * global VIRQ on another vCPU -EINVAL), a VIRQ bound twice -EEXIST, no
+ * free port -ENOSPC, an unknown domain -ESRCH, a peer port that is not
+ * unbound for us -EINVAL. FIFO event channels are
  * not offered (-ENOSYS: guests fall back to 2-level), nor physical IRQs.
  */
 #include <core/domain.h>
@@ -222,9 +223,17 @@ static long bind_interdomain(struct domain *d, struct evtchn_bind_interdomain *b
 	return rc;
 }
 
+/* Xen's virq_is_global (x86: every VIRQ_ARCH_* too): bound once, on vCPU 0, and movable. */
+static bool virq_is_global(uint32_t virq)
+{
+	return virq != VIRQ_TIMER && virq != VIRQ_DEBUG && virq != VIRQ_XENOPROF && virq != VIRQ_XENPMU;
+}
+
 static long bind_virq(struct domain *d, struct evtchn_bind_virq *b)
 {
 	if (b->virq >= NR_VIRQS)
+		return -VIREO_EINVAL;
+	if (virq_is_global(b->virq) && b->vcpu != 0)
 		return -VIREO_EINVAL;
 	if (b->vcpu != 0)
 		return -VIREO_ENOENT;
@@ -251,6 +260,24 @@ static long bind_ipi(struct domain *d, struct evtchn_bind_ipi *b)
 	}
 	spin_unlock(&d->ev.lock);
 	return p < 0 ? p : 0;
+}
+
+/*
+ * Xen's evtchn_bind_vcpu: the vCPU is looked at first (-ENOENT), then the
+ * port; an IPI or per-vCPU VIRQ port stays on its vCPU (-EINVAL). One
+ * vCPU: nothing to move.
+ */
+static long bind_vcpu(struct domain *d, const struct evtchn_bind_vcpu *b)
+{
+	if (b->vcpu != 0)
+		return -VIREO_ENOENT;
+	spin_lock(&d->ev.lock);
+	const struct evtchn *c = port_of(d, b->port);
+	long rc = 0;
+	if (!c || c->state == EVTCHNSTAT_ipi || (c->state == EVTCHNSTAT_virq && !virq_is_global(c->virq)))
+		rc = -VIREO_EINVAL;
+	spin_unlock(&d->ev.lock);
+	return rc;
 }
 
 /*
@@ -374,11 +401,7 @@ long do_event_channel_op(uint64_t cmd, uint64_t arg)
 	case EVTCHNOP_status:           rc = evtchn_status(d, &u.st); break;
 	case EVTCHNOP_alloc_unbound:    rc = alloc_unbound(d, &u.au); break;
 	case EVTCHNOP_bind_ipi:         rc = bind_ipi(d, &u.ip); break;
-	case EVTCHNOP_bind_vcpu:
-		spin_lock(&d->ev.lock);
-		rc = !port_of(d, u.bc.port) ? -VIREO_EINVAL : u.bc.vcpu ? -VIREO_ENOENT : 0;
-		spin_unlock(&d->ev.lock);
-		return rc;
+	case EVTCHNOP_bind_vcpu:        return bind_vcpu(d, &u.bc);
 	case EVTCHNOP_unmask:           return evtchn_unmask(d, u.um.port);
 	default:                        return evtchn_reset(d, u.rs.dom);
 	}
