@@ -50,6 +50,15 @@ const uint64_t *hosted_guest_gdt(void);
  */
 const uint64_t *hosted_guest_ldt(unsigned *entries);
 
+/*
+ * Events (arch/hosted/guest.c): one thread runs every domain, so nothing
+ * is woken or waited for; these count what core/event.c asked for.
+ * hosted_kicks: machine_kick_cpu calls; hosted_waits: machine_wait_event
+ * calls (each returns at once); hosted_timer_ns: the last
+ * machine_timer_at_ns deadline (0: none armed).
+ */
+extern uint64_t hosted_kicks, hosted_waits, hosted_timer_ns;
+
 /* Bind the calling thread to the host CPU that backs hosted CPU `cpu` (best effort). */
 void hosted_pin_to_cpu(unsigned cpu);
 
