@@ -68,8 +68,8 @@ static bool setup(void)
 		if (domain_by_id(id)->state != DOMAIN_EMPTY)
 			domain_destroy(domain_by_id(id));
 	cpu_current[1] = NULL;
-	if (domain_build(0, "B", kernel, kernel_len, "", DOM_MEM, true) != 0 ||
-	    domain_build(1, "A", kernel, kernel_len, "", DOM_MEM, false) != 0)
+	if (domain_build(0, "B", kernel, kernel_len, NULL, 0, "", DOM_MEM, true) != 0 ||
+	    domain_build(1, "A", kernel, kernel_len, NULL, 0, "", DOM_MEM, false) != 0)
 		return false;
 	B = domain_by_id(0);
 	A = domain_by_id(1);
