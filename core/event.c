@@ -182,8 +182,7 @@ static long alloc_unbound(struct domain *d, struct evtchn_alloc_unbound *a)
 {
 	if (a->dom != DOMID_SELF && a->dom != d->domid)
 		return -VIREO_EPERM;              /* ports in another domain: the toolstack's, not here */
-	if (a->remote_dom != DOMID_SELF && !named_domain(d, a->remote_dom))
-		return -VIREO_ESRCH;
+	/* remote_dom is not looked up (as Xen): the binding side is checked against it. */
 	spin_lock(&d->ev.lock);
 	long p = port_alloc(d);
 	if (p > 0) {
@@ -308,8 +307,8 @@ static long evtchn_status(struct domain *d, struct evtchn_status *s)
 {
 	if (s->dom != DOMID_SELF && s->dom != d->domid)
 		return d->privileged ? -VIREO_EOPNOTSUPP : -VIREO_EPERM;
-	if (s->port == 0 || s->port >= EVTCHN_PORTS)
-		return -VIREO_EINVAL;
+	if (s->port >= EVTCHN_PORTS)
+		return -VIREO_EINVAL;                 /* port 0 is valid, and closed (Xen) */
 	spin_lock(&d->ev.lock);
 	static const struct evtchn closed;
 	const struct evtchn *c = d->ev.port ? &d->ev.port[s->port] : &closed;
@@ -333,11 +332,12 @@ static long evtchn_status(struct domain *d, struct evtchn_status *s)
 /* Xen's evtchn_2l_unmask: a port pending under its mask raises the upcall now. */
 static long evtchn_unmask(struct domain *d, uint32_t p)
 {
-	if (p == 0 || p >= EVTCHN_PORTS)
+	if (p >= EVTCHN_PORTS)
 		return -VIREO_EINVAL;
 	struct shared_info *sh = shared(d);
-	clear(sh->evtchn_mask, p);
-	if (test(sh->evtchn_pending, p))
+	xen_ulong_t m = 1ull << (p % 64);
+	bool was_masked = __atomic_fetch_and(&sh->evtchn_mask[p / 64], ~m, __ATOMIC_SEQ_CST) & m;
+	if (was_masked && test(sh->evtchn_pending, p))
 		mark_pending(d, p);
 	return 0;
 }
@@ -431,8 +431,12 @@ void evtchn_send_virq(struct domain *d, unsigned virq)
 long do_set_timer_op(uint64_t timeout)
 {
 	struct domain *d = current_domain;
+	uint64_t now = machine_now_ns();
+	/* Negative, or more than 2^50 ns (13 days) ahead: in 100 ms instead, as Xen. */
+	if ((int64_t)timeout < 0 || (timeout > now && (timeout - now) >> 50))
+		timeout = now + 100000000ull;
 	d->ev.timer_ns = timeout;
-	if (timeout && timeout <= machine_now_ns()) {
+	if (timeout && timeout <= now) {
 		d->ev.timer_ns = 0;
 		evtchn_send_virq(d, VIRQ_TIMER);  /* already due: at once, as Xen */
 		timeout = 0;

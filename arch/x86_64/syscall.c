@@ -16,6 +16,7 @@
 #include <mm/ptwr.h>
 #include <public/arch-x86_64.h>
 #include <public/callback.h>
+#include <public/sched.h>
 #include <public/xen.h>
 #include <vireo/errno.h>
 #include <vireo/printk.h>
@@ -416,17 +417,21 @@ static bool bounce_to_guest(struct cpu_regs *regs, unsigned vector, bool error, 
  * Before the guest runs again (the end of every hypercall, exception and
  * interrupt that came from it): an upcall pending and not masked goes to
  * its event callback, on a bounce frame like an exception's, with upcalls
- * masked (Xen's); the guest's iret unmasks them. No callback registered:
- * the guest sees the pending bits when it looks (after SCHEDOP_block).
+ * masked (Xen's); the guest's iret unmasks them. An upcall due with no
+ * callback registered crashes the domain, as on Xen.
  */
 void guest_deliver_events(struct cpu_regs *regs)
 {
 	struct domain *d = current_domain;
-	if (!d || !d->arch.event_cb)
+	if (!d)
 		return;
 	struct vcpu_info *vi = domain_vcpu_info();
 	if (!__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_ACQUIRE) || vi->evtchn_upcall_mask)
 		return;
+	if (!d->arch.event_cb) {
+		printk("domain %u: an event upcall is due, and it registered no event callback\n", d->domid);
+		domain_shutdown(d, SHUTDOWN_crash);
+	}
 	d->ev.upcalls++;
 	if (!bounce_frame(regs, d->arch.event_cb, true, false, 0, regs->rip)) {
 		printk("domain %u: no stack to deliver an event upcall on\n", d->domid);

@@ -1,17 +1,19 @@
 /*
  * events: event channels in QEMU (core/event.c). Modes, by command line:
  *
- *   timer     VIRQ_TIMER with set_timer_op and SCHEDOP_block, first with no
- *             event callback (the guest reads the pending bits itself), then
- *             through its callback (upcalls), a masked port and
- *             EVTCHNOP_unmask, an IPI port, and refusals;
+ *   timer     VIRQ_TIMER with set_timer_op and SCHEDOP_block (which must
+ *             really block), a cancelled timer, the upcall mask, a masked
+ *             port and EVTCHNOP_unmask, an IPI port, and refusals;
  *   ping=N    an interdomain channel with the domain running pong=N: this
  *             side allocates the port (the first, so 1), the other binds it;
  *             N round trips, each a send and a block for the answer, timed
  *             with the TSC;
- *   pong=N    the other side: binds domain 0's port 1, then answers N times.
+ *   pong=N    the other side: binds domain 0's port 1, then answers N times;
+ *   attack=no-callback  an upcall with no event callback registered.
  *
  * No xenstore: the two sides agree on domain 0, port 1 by convention.
+ * Events arrive through the event callback (entry.S, guest_event), as on
+ * Xen, where an upcall with no callback crashes the domain.
  */
 #include "guest.h"
 #include "hypercall.h"
@@ -27,7 +29,7 @@ static unsigned failures;
 static char cmdline[MAX_GUEST_CMDLINE + 1];
 static struct shared_info *sh;
 static struct vcpu_info *vi;
-static volatile unsigned long upcalls, seen[64];
+static volatile unsigned long upcalls, seen[64], blocks, masked_in_callback;
 
 void guest_event(void);
 extern char event_entry[];
@@ -97,26 +99,29 @@ static bool test_and_clear(volatile xen_ulong_t *w, unsigned bit)
 	return __atomic_fetch_and(&w[bit / 64], ~(1ull << (bit % 64)), __ATOMIC_SEQ_CST) & (1ull << (bit % 64));
 }
 
-/*
- * Wait for port without a callback: clear the upcall flag and the word's
- * selector bit first, then look at the port, then block. An event that
- * comes after the look sets both again and block returns at once.
- */
-static void wait_port(uint32_t port)
+/* Block until the callback has seen port at least `target` times. */
+static void wait_seen(uint32_t port, unsigned long target)
 {
-	for (;;) {
-		__atomic_store_n(&vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
-		__atomic_fetch_and(&vi->evtchn_pending_sel, ~(1ull << (port / 64)), __ATOMIC_SEQ_CST);
-		if (test_and_clear(sh->evtchn_pending, port))
-			return;
+	while (seen[port] < target) {
+		blocks++;
 		hypercall2(__HYPERVISOR_sched_op, SCHEDOP_block, 0);
 	}
+}
+
+/* Events on: the callback registered, upcalls unmasked (the guest's virtual IF). */
+static void events_on(void)
+{
+	struct callback_register cb = { .type = CALLBACKTYPE_event, .address = (uint64_t)event_entry };
+	expect("callback_op(register event)", hypercall2(__HYPERVISOR_callback_op, CALLBACKOP_register,
+							 (unsigned long)&cb), 0);
+	__atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
 }
 
 /* The upcall (entry.S): what is pending and not masked, taken and counted. */
 void guest_event(void)
 {
 	upcalls++;
+	masked_in_callback += vi->evtchn_upcall_mask != 0;     /* Xen masks upcalls on delivery */
 	__atomic_store_n(&vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
 	xen_ulong_t sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
 	while (sel) {
@@ -132,13 +137,6 @@ void guest_event(void)
 	}
 }
 
-static void block_until(volatile unsigned long *counter, unsigned long above, uint64_t limit_ns)
-{
-	uint64_t t0 = now_ns();
-	while (*counter <= above && now_ns() - t0 < limit_ns)
-		hypercall2(__HYPERVISOR_sched_op, SCHEDOP_block, 0);
-}
-
 static int timer_mode(void)
 {
 	struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = 0 };
@@ -148,28 +146,30 @@ static int timer_mode(void)
 	struct evtchn_status st = { .dom = DOMID_SELF, .port = t };
 	expect("status of it", evtchn_op(EVTCHNOP_status, &st), 0);
 	check("  ... virq, VIRQ_TIMER", st.status == EVTCHNSTAT_virq && st.u.virq == VIRQ_TIMER);
-	check("system time runs", now_ns() > 0 && now_ns() < now_ns() + 1);
+	uint64_t a = now_ns(), b = now_ns();
+	check("system time runs", a > 0 && b >= a);
+	events_on();
 
-	/* No callback: block, then the guest looks at the bits itself. */
+	/* Block until the timer: a couple of blocks at most, not a busy loop. */
+	unsigned long before = seen[t], b0 = blocks;
 	uint64_t t0 = now_ns();
 	expect("set_timer_op(+10 ms)", hypercall1(__HYPERVISOR_set_timer_op, t0 + 10000000), 0);
-	wait_port(t);
+	wait_seen(t, before + 1);
 	uint64_t slept = now_ns() - t0;
-	console_printf("events: timer woke the blocked domain after %lu us\n", slept / 1000);
+	console_printf("events: timer woke the blocked domain after %lu us, %lu blocks\n", slept / 1000,
+		       blocks - b0);
 	check("  ... not before its time, not a second late", slept >= 10000000 && slept < 1000000000);
-
-	/* Through the event callback. */
-	struct callback_register cb = { .type = CALLBACKTYPE_event, .address = (uint64_t)event_entry };
-	expect("callback_op(register event)", hypercall2(__HYPERVISOR_callback_op, CALLBACKOP_register,
-							 (unsigned long)&cb), 0);
-	unsigned long before = seen[t];
-	expect("set_timer_op(+5 ms)", hypercall1(__HYPERVISOR_set_timer_op, now_ns() + 5000000), 0);
-	block_until(&seen[t], before, 1000000000);
-	check("  ... delivered through the callback", seen[t] == before + 1 && upcalls > 0);
+	check("  ... it blocked (at most 3 SCHEDOP_block)", blocks - b0 >= 1 && blocks - b0 <= 3);
+	check("  ... through the callback, upcalls masked in it", upcalls > 0 && masked_in_callback == upcalls);
+	before = seen[t];
 	expect("set_timer_op(in the past): at once", hypercall1(__HYPERVISOR_set_timer_op, 1), 0);
-	check("  ... delivered on the way back", seen[t] == before + 2);
-	expect("set_timer_op(+1 s), then cancelled", hypercall1(__HYPERVISOR_set_timer_op, now_ns() + 1000000000), 0);
+	check("  ... delivered on the way back", seen[t] == before + 1);
+	expect("set_timer_op(+2 ms), then cancelled", hypercall1(__HYPERVISOR_set_timer_op, now_ns() + 2000000), 0);
 	expect("  ... set_timer_op(0)", hypercall1(__HYPERVISOR_set_timer_op, 0), 0);
+	before = seen[t];
+	for (uint64_t s0 = now_ns(); now_ns() - s0 < 10000000;)
+		hypercall2(__HYPERVISOR_xen_version, 0, 0);       /* returns to the guest, where upcalls land */
+	check("  ... no timer event after the cancel", seen[t] == before);
 
 	/* A masked port: pending, no upcall, until it is unmasked. */
 	__atomic_fetch_or(&sh->evtchn_mask[0], 1ull << t, __ATOMIC_SEQ_CST);
@@ -189,6 +189,16 @@ static int timer_mode(void)
 	before = bi.port < 64 ? seen[bi.port] : 0;
 	expect("send on it", send(bi.port), 0);
 	check("  ... delivered", bi.port < 64 && seen[bi.port] == before + 1);
+
+	/* The upcall mask (the guest's virtual IF): held back while set, delivered once cleared. */
+	__atomic_store_n(&vi->evtchn_upcall_mask, 1, __ATOMIC_SEQ_CST);
+	before = bi.port < 64 ? seen[bi.port] : 0;
+	expect("send with upcalls masked", send(bi.port), 0);
+	check("  ... held back, the upcall pending", bi.port < 64 && seen[bi.port] == before &&
+						    vi->evtchn_upcall_pending);
+	__atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
+	expect("unmasked, then any hypercall", hypercall2(__HYPERVISOR_xen_version, 0, 0) > 0, 1);
+	check("  ... delivered on its way back", bi.port < 64 && seen[bi.port] == before + 1);
 
 	/* Refusals. */
 	expect("bind_virq(VIRQ_TIMER) again", evtchn_op(EVTCHNOP_bind_virq, &bv), -XEN_EEXIST);
@@ -212,13 +222,16 @@ static int ping_mode(unsigned long rounds)
 	struct evtchn_alloc_unbound au = { .dom = DOMID_SELF, .remote_dom = 1 };
 	expect("alloc_unbound for domain 1", evtchn_op(EVTCHNOP_alloc_unbound, &au), 0);
 	check("  ... port 1 (the convention)", au.port == 1);
-	wait_port(au.port);                           /* pong's hello: it is bound */
+	if (au.port != 1)
+		return 1;
+	events_on();
+	wait_seen(1, 1);                              /* pong's hello: it is bound */
 	console_printf("events: domain 1 bound our port\n");
 	uint64_t best = ~0ull, total = 0;
 	for (unsigned long i = 0; i < rounds; i++) {
 		uint64_t t0 = rdtsc();
 		send(au.port);
-		wait_port(au.port);
+		wait_seen(1, i + 2);
 		uint64_t d = rdtsc() - t0;
 		total += d;
 		best = d < best ? d : best;
@@ -243,10 +256,13 @@ static int pong_mode(unsigned long rounds)
 	if (rc)
 		return 1;
 	uint32_t p = bd.local_port;
-	check("  ... our new port starts pending (as Xen)", test_and_clear(sh->evtchn_pending, p));
+	check("  ... our new port starts pending (as Xen)", p < 64 && test_and_clear(sh->evtchn_pending, p));
+	if (p >= 64)
+		return 1;
+	events_on();
 	send(p);                                      /* hello */
 	for (unsigned long i = 0; i < rounds; i++) {
-		wait_port(p);
+		wait_seen(p, i + 1);
 		send(p);
 	}
 	console_printf("events: answered %lu times\n", rounds);
@@ -270,6 +286,16 @@ int guest_main(struct start_info *si)
 	sh = (struct shared_info *)va;
 	vi = &sh->vcpu_info[0];
 	int rc;
+	if (strstr(cmdline, "attack=no-callback")) {
+		/* An upcall due with no event callback: the domain is crashed, as on Xen. */
+		struct evtchn_bind_ipi bi = { .vcpu = 0 };
+		expect("bind_ipi", evtchn_op(EVTCHNOP_bind_ipi, &bi), 0);
+		__atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
+		console_printf("events: sending with upcalls on and no callback\n");
+		send(bi.port);
+		console_printf("events: still running FAIL\n");
+		return 1;
+	}
 	if (strstr(cmdline, "ping="))
 		rc = ping_mode(option("ping="));
 	else if (strstr(cmdline, "pong="))
