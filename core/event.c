@@ -14,6 +14,7 @@
 #include <core/hypercall.h>
 #include <mm/heap.h>
 #include <public/event_channel.h>
+#include <public/vcpu.h>
 #include <public/xen.h>
 #include <vireo/errno.h>
 #include <vireo/machine.h>
@@ -428,34 +429,94 @@ void evtchn_send_virq(struct domain *d, unsigned virq)
 	spin_unlock(&d->ev.lock);
 }
 
-long do_set_timer_op(uint64_t timeout)
+/*
+ * The domain's timers, both raising VIRQ_TIMER: the single-shot one
+ * (set_timer_op, VCPUOP_set_singleshot_timer) and a periodic one
+ * (VCPUOP_set_periodic_timer; Xen starts PV vCPUs with one of 10 ms,
+ * Vireo with none). This CPU's APIC timer is armed for the earlier; they
+ * are the current domain's, which is the only one on its CPU.
+ */
+static void timer_arm(struct domain *d)
 {
-	struct domain *d = current_domain;
-	uint64_t now = machine_now_ns();
-	/* Negative, or more than 2^50 ns (13 days) ahead: in 100 ms instead, as Xen. */
-	if ((int64_t)timeout < 0 || (timeout > now && (timeout - now) >> 50))
-		timeout = now + 100000000ull;
+	uint64_t next = d->ev.timer_ns;
+	if (d->ev.period_ns && (!next || d->ev.periodic_next_ns < next))
+		next = d->ev.periodic_next_ns;
+	machine_timer_at_ns(next);
+}
+
+/* A single-shot deadline: one already past fires at once. */
+static void singleshot_set(struct domain *d, uint64_t timeout, uint64_t now)
+{
 	d->ev.timer_ns = timeout;
 	if (timeout && timeout <= now) {
 		d->ev.timer_ns = 0;
 		evtchn_send_virq(d, VIRQ_TIMER);  /* already due: at once, as Xen */
-		timeout = 0;
 	}
-	machine_timer_at_ns(timeout);
+	timer_arm(d);
+}
+
+long do_set_timer_op(uint64_t timeout)
+{
+	uint64_t now = machine_now_ns();
+	/* Negative, or more than 2^50 ns (13 days) ahead: in 100 ms instead, as Xen. */
+	if ((int64_t)timeout < 0 || (timeout > now && (timeout - now) >> 50))
+		timeout = now + 100000000ull;
+	singleshot_set(current_domain, timeout, now);
 	return 0;
+}
+
+long evtchn_vcpu_timer_op(unsigned cmd, uint64_t value, uint32_t flags)
+{
+	struct domain *d = current_domain;
+	uint64_t now = machine_now_ns();
+
+	switch (cmd) {
+	case VCPUOP_set_singleshot_timer:
+		if ((flags & VCPU_SSHOTTMR_future) && value < now)
+			return -VIREO_ETIME;
+		if ((int64_t)value < 0 || (value > now && (value - now) >> 50))
+			return -VIREO_EINVAL;         /* Xen: past STIME_DELTA_MAX */
+		singleshot_set(d, value, now);
+		return 0;
+	case VCPUOP_stop_singleshot_timer:
+		d->ev.timer_ns = 0;
+		timer_arm(d);
+		return 0;
+	case VCPUOP_set_periodic_timer:
+		if (value < 1000000ull || value >> 50)
+			return -VIREO_EINVAL;         /* under 1 ms, or absurdly long (Xen's bounds) */
+		d->ev.period_ns = value;
+		d->ev.periodic_next_ns = now + value;
+		timer_arm(d);
+		return 0;
+	default:                                  /* VCPUOP_stop_periodic_timer */
+		d->ev.period_ns = 0;
+		timer_arm(d);
+		return 0;
+	}
 }
 
 void evtchn_timer_interrupt(void)
 {
 	struct domain *d = current_domain;
-	if (!d || !d->ev.timer_ns)
+	if (!d || (!d->ev.timer_ns && !d->ev.period_ns))
 		return;
-	if (machine_now_ns() < d->ev.timer_ns) {
-		machine_timer_at_ns(d->ev.timer_ns);      /* early: the APIC timer's rounding */
-		return;
+	uint64_t now = machine_now_ns();
+	bool fire = false;
+	if (d->ev.timer_ns && now >= d->ev.timer_ns) {
+		d->ev.timer_ns = 0;
+		fire = true;
 	}
-	d->ev.timer_ns = 0;
-	evtchn_send_virq(d, VIRQ_TIMER);
+	if (d->ev.period_ns && now >= d->ev.periodic_next_ns) {
+		/* Ticks missed (the CPU was busy) are not owed: the next is a period from now. */
+		d->ev.periodic_next_ns += d->ev.period_ns;
+		if (d->ev.periodic_next_ns <= now)
+			d->ev.periodic_next_ns = now + d->ev.period_ns;
+		fire = true;
+	}
+	if (fire)
+		evtchn_send_virq(d, VIRQ_TIMER);
+	timer_arm(d);                             /* what is left (an early interrupt: the same) */
 }
 
 long evtchn_block(struct domain *d)
@@ -472,6 +533,7 @@ void evtchn_domain_end(struct domain *d)
 	for (uint32_t p = 1; p < EVTCHN_PORTS && d->ev.port; p++)
 		(void)evtchn_close(d, p);
 	d->ev.timer_ns = 0;
+	d->ev.period_ns = 0;
 	spin_lock(&d->ev.lock);
 	xfree(d->ev.port);
 	d->ev.port = NULL;

@@ -419,6 +419,21 @@ static long do_vcpu_op(uint64_t cmd, uint64_t vcpu, uint64_t arg)
 	}
 	case VCPUOP_register_vcpu_info:
 		return register_vcpu_info(d, arg);
+	case VCPUOP_set_singleshot_timer: {
+		struct vcpu_set_singleshot_timer t;
+		if (copy_from_guest(&t, arg, sizeof(t)))
+			return -VIREO_EFAULT;
+		return evtchn_vcpu_timer_op(VCPUOP_set_singleshot_timer, t.timeout_abs_ns, t.flags);
+	}
+	case VCPUOP_set_periodic_timer: {
+		struct vcpu_set_periodic_timer t;
+		if (copy_from_guest(&t, arg, sizeof(t)))
+			return -VIREO_EFAULT;
+		return evtchn_vcpu_timer_op(VCPUOP_set_periodic_timer, t.period_ns, 0);
+	}
+	case VCPUOP_stop_singleshot_timer:
+	case VCPUOP_stop_periodic_timer:
+		return evtchn_vcpu_timer_op((unsigned)cmd, 0, 0);
 	default:
 		return -VIREO_ENOSYS;
 	}

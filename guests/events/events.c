@@ -22,6 +22,7 @@
 #include <public/callback.h>
 #include <public/event_channel.h>
 #include <public/sched.h>
+#include <public/vcpu.h>
 
 #define XEN_EEXIST 17
 
@@ -170,6 +171,34 @@ static int timer_mode(void)
 	for (uint64_t s0 = now_ns(); now_ns() - s0 < 10000000;)
 		hypercall2(__HYPERVISOR_xen_version, 0, 0);       /* returns to the guest, where upcalls land */
 	check("  ... no timer event after the cancel", seen[t] == before);
+
+	/* Linux's timers: VCPUOP single-shot (with VCPU_SSHOTTMR_future) and periodic. */
+	struct vcpu_set_singleshot_timer ss = { .timeout_abs_ns = now_ns() - 1000000, .flags = VCPU_SSHOTTMR_future };
+	expect("VCPUOP_set_singleshot_timer, past, future flag",
+	       hypercall3(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, (unsigned long)&ss), -62);
+	before = seen[t];
+	ss = (struct vcpu_set_singleshot_timer){ .timeout_abs_ns = now_ns() + 3000000, .flags = VCPU_SSHOTTMR_future };
+	expect("VCPUOP_set_singleshot_timer(+3 ms)",
+	       hypercall3(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, (unsigned long)&ss), 0);
+	wait_seen(t, before + 1);
+	check("  ... fired", seen[t] == before + 1);
+	struct vcpu_set_periodic_timer per = { .period_ns = 100000 };
+	expect("VCPUOP_set_periodic_timer(100 us)",
+	       hypercall3(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, (unsigned long)&per), -XEN_EINVAL);
+	per.period_ns = 5000000;
+	before = seen[t];
+	t0 = now_ns();
+	expect("VCPUOP_set_periodic_timer(5 ms)",
+	       hypercall3(__HYPERVISOR_vcpu_op, VCPUOP_set_periodic_timer, 0, (unsigned long)&per), 0);
+	wait_seen(t, before + 3);
+	uint64_t took = now_ns() - t0;
+	console_printf("events: 3 periodic ticks in %lu us\n", took / 1000);
+	check("  ... not before 15 ms", took >= 15000000);
+	expect("VCPUOP_stop_periodic_timer", hypercall3(__HYPERVISOR_vcpu_op, VCPUOP_stop_periodic_timer, 0, 0), 0);
+	before = seen[t];
+	for (uint64_t s0 = now_ns(); now_ns() - s0 < 20000000;)
+		hypercall2(__HYPERVISOR_xen_version, 0, 0);
+	check("  ... no tick after the stop", seen[t] == before);
 
 	/* A masked port: pending, no upcall, until it is unmasked. */
 	__atomic_fetch_or(&sh->evtchn_mask[0], 1ull << t, __ATOMIC_SEQ_CST);

@@ -324,6 +324,7 @@ const char *pt_errname(long rc)
 	case 17: return "EEXIST";
 	case 22: return "EINVAL";
 	case 38: return "ENOSYS";
+	case 62: return "ETIME";
 	case 75: return "EOVERFLOW";
 	case 95: return "EOPNOTSUPP";
 	default: return rc > 0 ? "positive" : "errno";

@@ -38,7 +38,9 @@ struct domain_events {
 	spinlock_t lock;
 	struct evtchn *port;               /* EVTCHN_PORTS of them, or NULL before the first use */
 	uint32_t virq_port[NR_VIRQS];      /* the port bound to each virtual IRQ, 0 for none */
-	uint64_t timer_ns;                 /* set_timer_op: system time (ns) of VIRQ_TIMER, 0 for none */
+	uint64_t timer_ns;                 /* single-shot: system time (ns) of VIRQ_TIMER, 0 for none */
+	uint64_t period_ns;                /* periodic VIRQ_TIMER every period_ns, 0 for none */
+	uint64_t periodic_next_ns;         /* its next tick */
 	uint64_t sent, raised, upcalls, blocks;   /* counters */
 };
 
@@ -50,6 +52,14 @@ long do_event_channel_op(uint64_t cmd, uint64_t arg);
 
 /* HYPERVISOR_set_timer_op(timeout): VIRQ_TIMER at system time timeout (ns); 0 cancels. */
 long do_set_timer_op(uint64_t timeout);
+
+/*
+ * VCPUOP_{set,stop}_{singleshot,periodic}_timer of the current domain's
+ * vCPU 0: value is the absolute timeout (single-shot; flags
+ * VCPU_SSHOTTMR_future: -VIREO_ETIME if past) or the period (at least
+ * 1 ms) in ns.
+ */
+long evtchn_vcpu_timer_op(unsigned cmd, uint64_t value, uint32_t flags);
 
 /*
  * SCHEDOP_block: upcalls unmasked, then wait on this CPU until one is

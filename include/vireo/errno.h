@@ -23,6 +23,7 @@
 #define VIREO_ENOSPC  28
 #define VIREO_ERANGE  34
 #define VIREO_ENOSYS  38
+#define VIREO_ETIME   62
 #define VIREO_EOVERFLOW 75
 #define VIREO_ERESTART 85     /* internal: a hypercall continues (never seen by a guest) */
 #define VIREO_EOPNOTSUPP 95
