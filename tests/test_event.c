@@ -928,7 +928,34 @@ static void destroy_connected_domains(void)
 	}
 }
 
+/* ---- console input (console_io CONSOLEIO_read), here for its two domains -------------- */
+
+static long console_read(struct domain *d, uint64_t count, uint64_t va)
+{
+	hosted_switch_to(d);
+	return hosted_hypercall(__HYPERVISOR_console_io, CONSOLEIO_read, count, va, 0, 0, NULL);
+}
+
+static void console_read_privileged_only(void)
+{
+	REQUIRE(setup());
+	char got[16] = { 0 };
+	hosted_console_input = "rx 42\nmore";
+	CHECK_EQ(console_read(A, 8, scratch_va(A)), -VIREO_EPERM);            /* not the console's domain */
+	CHECK_EQ(console_read(B, 8, 0xFFFF830000000000ull), -VIREO_EFAULT);   /* nothing taken from the UART */
+	CHECK_EQ(console_read(B, 16385, scratch_va(B)), -VIREO_EINVAL);
+	CHECK_EQ(console_read(B, 6, scratch_va(B)), 6);
+	hosted_switch_to(B);
+	CHECK_EQ(copy_from_guest(got, scratch_va(B), 6), 0);
+	CHECK(!memcmp(got, "rx 42\n", 6));
+	CHECK_EQ(console_read(B, 16, scratch_va(B)), 4);                      /* what is left: "more" */
+	CHECK_EQ(console_read(B, 16, scratch_va(B)), 0);                      /* nothing waits */
+	hosted_console_input = NULL;
+	teardown();
+}
+
 static const struct test_case cases[] = {
+	TEST(console_read_privileged_only),
 	TEST(interdomain_connect_send_close),
 	TEST(send_kicks_the_peers_cpu_once),
 	TEST(loopback),

@@ -59,6 +59,9 @@ const uint64_t *hosted_guest_ldt(unsigned *entries);
  */
 extern uint64_t hosted_kicks, hosted_waits, hosted_timer_ns;
 
+/* Console input the hosted machine's machine_console_read() hands out (NUL-terminated), or NULL. */
+extern const char *hosted_console_input;
+
 /* Bind the calling thread to the host CPU that backs hosted CPU `cpu` (best effort). */
 void hosted_pin_to_cpu(unsigned cpu);
 
