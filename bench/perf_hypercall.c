@@ -20,6 +20,7 @@
 #include <mm/frame_table.h>
 #include <mm/frame_alloc.h>
 #include <mm/memmap.h>
+#include <public/event_channel.h>
 #include <public/sched.h>
 #include <public/version.h>
 #include <public/xen.h>
@@ -86,6 +87,45 @@ static NOINLINE void op_multicall_uvm_16(void)
 	(void)hypercall_dispatch(__HYPERVISOR_multicall, &a);
 }
 
+/*
+ * Event send (core/event.c): domain 0 notifies domain 1 over an
+ * interdomain channel; the peer's pending state is cleared first each time
+ * (three stores), so every call takes the whole path: pending bit,
+ * selector, upcall flag and the kick.
+ */
+static uint64_t evt_arg;
+static struct shared_info *evt_peer_sh;
+static uint32_t evt_peer_port;
+
+static NOINLINE void op_evtchn_send(void)
+{
+	evt_peer_sh->evtchn_pending[evt_peer_port / 64] = 0;
+	evt_peer_sh->vcpu_info[0].evtchn_pending_sel = 0;
+	evt_peer_sh->vcpu_info[0].evtchn_upcall_pending = 0;
+	(void)hc(__HYPERVISOR_event_channel_op, EVTCHNOP_send, evt_arg);
+}
+
+static int evt_setup(struct domain *d0, struct domain *d1)
+{
+	struct evtchn_alloc_unbound au = { .dom = DOMID_SELF, .remote_dom = 1 };
+	uint64_t va = d0->layout.vstack_end + 0x8000, va1 = d1->layout.vstack_end;
+	if (copy_to_guest(va, &au, sizeof(au)) || hc(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, va) ||
+	    copy_from_guest(&au, va, sizeof(au)))
+		return -1;
+	struct evtchn_bind_interdomain bi = { .remote_dom = 0, .remote_port = au.port };
+	hosted_switch_to(d1);
+	if (copy_to_guest(va1, &bi, sizeof(bi)) || hc(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_interdomain, va1) ||
+	    copy_from_guest(&bi, va1, sizeof(bi)))
+		return -1;
+	hosted_switch_to(d0);
+	struct evtchn_send snd = { au.port };
+	evt_arg = va + 0x100;
+	evt_peer_sh = mfn_to_virt(d1->shared_info_mfn);
+	evt_peer_port = bi.local_port;
+	evt_peer_sh->vcpu_info[0].evtchn_upcall_mask = 0;
+	return copy_to_guest(evt_arg, &snd, sizeof(snd)) ? -1 : 0;
+}
+
 static int mmu_setup(struct domain *d)
 {
 	static struct mmu_update r[64];
@@ -147,7 +187,8 @@ int main(void)
 	if (frame_alloc_init(&m) != 0 || frame_table_init(machine_nr_frames()) != 0)
 		return 1;
 	hosted_set_guest_hooks(on_enter, NULL);
-	if (domain_build(0, "perf", kernel, len, NULL, 0, "", 8u << 20, true) != 0)
+	if (domain_build(0, "perf", kernel, len, NULL, 0, "", 8u << 20, true) != 0 ||
+	    domain_build(1, "peer", kernel, len, NULL, 0, "", 4u << 20, false) != 0)
 		return 1;
 	if (setjmp(back) == 0)
 		domains_run();                            /* back here through on_enter */
@@ -164,5 +205,10 @@ int main(void)
 	run_items("mmu_update_1", op_mmu_update_1, 1);
 	run_items("mmu_update_64", op_mmu_update_64, 64);
 	run_items("multicall_uvm_16", op_multicall_uvm_16, 16);
+	if (evt_setup(domain_by_id(0), domain_by_id(1)) != 0) {
+		fprintf(stderr, "perf-hypercall: event channel set-up failed\n");
+		return 1;
+	}
+	run("evtchn_send", op_evtchn_send);
 	return 0;
 }

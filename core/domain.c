@@ -433,8 +433,9 @@ bool domain_is_live(const struct domain *d)
 
 void domain_kick(struct domain *d)
 {
-	for (unsigned c = 0; c < MAX_CPUS; c++)
-		if (__atomic_load_n(&cpu_current[c], __ATOMIC_ACQUIRE) == d && c != cpu_id())
+	unsigned self = cpu_id(), n = machine_nr_cpus();
+	for (unsigned c = 0; c < n && c < MAX_CPUS; c++)
+		if (c != self && __atomic_load_n(&cpu_current[c], __ATOMIC_ACQUIRE) == d)
 			machine_kick_cpu(c);
 }
 
