@@ -311,9 +311,10 @@ def boot_suites():
                                      ("update_va_mapping_invlpg", 1), ("multicall_uvm_b8", 8),
                                      ("multicall_uvm_b64", 64))] +
                        [r'"name":"guest/pin_unpin_l4","cycles_per_op":\d', r'"name":"guest/exception_int3","cycles_per_op":\d', r'"name":"guest/set_segment_base","cycles_per_op":\d',
-                        r'"name":"guest/user_syscall","cycles_per_op":\d', r"^\(d0\) bench: done",
+                        r'"name":"guest/user_syscall","cycles_per_op":\d',
+                        r'"name":"guest/event_upcall","cycles_per_op":\d', r"^\(d0\) bench: done",
                         r"^domain 0: shut down \(poweroff\)"],
-                  must_not=clean + [r"failed"]),
+                  must_not=clean + [r"failed", r"upcalls for"]),
         BootSuite("boot/guest-hello", cpus=2, memory="512M", cmdline="dom0_mem=32M",
                   modules=[f"{hello} hello-args"],
                   must=[r"^domain 0 \(dom0\): Vireo-test, 32 MiB", r"^\(d0\) hello from a Vireo PV guest",

@@ -36,6 +36,9 @@
  *   guest/user_syscall        SYSCALL from guest user mode to the kernel's syscall callback
  *                             and back (iret, VGCF_in_syscall): two root switches, timed
  *                             by the user program
+ *   guest/event_upcall        EVTCHNOP_send on an IPI port of its own: the event raised,
+ *                             the upcall to the event callback on the way back, which
+ *                             takes it, and iret (an event's whole delivery)
  * Only standard Xen hypercalls, so the same guest measures Xen 4.17.
  */
 #include "guest.h"
@@ -43,6 +46,8 @@
 #include "pt.h"
 
 #include <public/arch-x86_64.h>
+#include <public/callback.h>
+#include <public/event_channel.h>
 #include <public/sched.h>
 #include <public/version.h>
 
@@ -396,6 +401,49 @@ static void mode_benchmarks(void)
 	user_mode_benchmark();
 }
 
+/* ---- events: send to ourselves, upcall, iret -------------------------------------- */
+
+void bench_event(void), bench_event_clear(void);
+static struct shared_info *ev_sh;
+static uint32_t ev_port;
+static volatile uint64_t ev_upcalls;
+
+void bench_event_clear(void)
+{
+	struct vcpu_info *vi = &ev_sh->vcpu_info[0];
+	vi->evtchn_upcall_pending = 0;
+	__atomic_and_fetch(&vi->evtchn_pending_sel, ~(1ull << (ev_port / 64)), __ATOMIC_SEQ_CST);
+	__atomic_and_fetch(&ev_sh->evtchn_pending[ev_port / 64], ~(1ull << (ev_port % 64)), __ATOMIC_SEQ_CST);
+	ev_upcalls++;
+}
+
+static long op_event(void)
+{
+	return hypercall2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, (unsigned long)&ev_port);
+}
+
+static void event_benchmark(const struct start_info *si)
+{
+	uint64_t va = (uint64_t)pt_pfn_to_va(pt_alloc_mapped_pfn());
+	struct evtchn_bind_ipi bi = { .vcpu = 0 };
+	struct callback_register cb = { .type = CALLBACKTYPE_event, .address = (uint64_t)bench_event };
+	long rc = hyp_update_va_mapping(va, si->shared_info | PTE_P | PTE_W, UVMF_INVLPG);
+	if (!rc)
+		rc = hypercall2(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_ipi, (unsigned long)&bi);
+	if (!rc)
+		rc = hypercall2(__HYPERVISOR_callback_op, CALLBACKOP_register, (unsigned long)&cb);
+	if (rc)
+		return fail("guest/event_upcall (set-up)", rc);
+	ev_sh = (struct shared_info *)va;
+	ev_port = bi.port;
+	ev_sh->vcpu_info[0].evtchn_upcall_mask = 0;
+	measure("guest/event_upcall", op_event);
+	ev_sh->vcpu_info[0].evtchn_upcall_mask = 1;
+	if (ev_upcalls != (uint64_t)(RUNS + 1) * OPS)
+		console_printf("bench: guest/event_upcall: %lu upcalls for %lu sends\n", (unsigned long)ev_upcalls,
+			       (unsigned long)(RUNS + 1) * OPS);
+}
+
 int guest_main(struct start_info *si)
 {
 	long rc;
@@ -409,6 +457,7 @@ int guest_main(struct start_info *si)
 	} else {
 		mmu_benchmarks();
 		mode_benchmarks();
+		event_benchmark(si);
 	}
 	console_printf("bench: done\n");
 	return mmu_broken ? 1 : 0;

@@ -84,3 +84,13 @@ bench_user_prog:
 	syscall
 	jmp .
 bench_user_prog_end:
+
+/* Event callback: bench_event_clear() takes the pending event, then back by iret (unmasking). */
+	.globl bench_event
+bench_event:
+	pop %rcx
+	pop %r11
+	pv_save_caller_saved
+	call bench_event_clear
+	pv_restore_caller_saved
+	pv_iret 0
