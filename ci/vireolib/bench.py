@@ -36,8 +36,14 @@ def cmd_bench(args):
     r = subprocess.run(cmd, stdout=subprocess.DEVNULL)
     if r.returncode != 0:
         fail("the benchmark program reported an error (see above)", 1)
-    with open(out_json) as f:
-        data = json.load(f)
+    try:
+        with open(out_json) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        # Google Benchmark writes nothing when --filter matches none of its benchmarks.
+        say(f"vireo bench: no hosted benchmark matches --filter {args.filter!r}" if args.filter
+            else "vireo bench: the hosted benchmarks wrote no results")
+        data = {"benchmarks": []}
     print_ring_table(data)
     print_mmu_table(data)
     if not args.hosted_only:
