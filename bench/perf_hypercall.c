@@ -123,6 +123,7 @@ static int evt_setup(struct domain *d0, struct domain *d1)
 	evt_peer_sh = mfn_to_virt(d1->shared_info_mfn);
 	evt_peer_port = bi.local_port;
 	evt_peer_sh->vcpu_info[0].evtchn_upcall_mask = 0;
+	cpu_current[1] = d1;                          /* the peer "runs" on CPU 1: each send kicks it */
 	return copy_to_guest(evt_arg, &snd, sizeof(snd)) ? -1 : 0;
 }
 

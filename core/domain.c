@@ -531,6 +531,7 @@ static NORETURN void domain_end(struct domain *d, enum domain_state state, unsig
 {
 	uint64_t pages = d->nr_pages + 1;          /* and shared_info */
 	machine_guest_unload();
+	machine_timer_at_ns(0);                    /* its timers were this CPU's */
 	cpu_current[cpu_id()] = NULL;
 	uint64_t kept = domain_release_memory(d);
 	if (kept)

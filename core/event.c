@@ -472,10 +472,15 @@ long evtchn_vcpu_timer_op(unsigned cmd, uint64_t value, uint32_t flags)
 
 	switch (cmd) {
 	case VCPUOP_set_singleshot_timer:
-		if ((flags & VCPU_SSHOTTMR_future) && value < now)
-			return -VIREO_ETIME;
-		if ((int64_t)value < 0 || (value > now && (value - now) >> 50))
-			return -VIREO_EINVAL;         /* Xen: past STIME_DELTA_MAX */
+		/* As Xen 4.17: a time already past (0 and "negative" ones too) fires at once. */
+		if ((int64_t)value <= (int64_t)now) {
+			if (flags & VCPU_SSHOTTMR_future)
+				return -VIREO_ETIME;
+			d->ev.timer_ns = 0;
+			evtchn_send_virq(d, VIRQ_TIMER);
+			timer_arm(d);
+			return 0;
+		}
 		singleshot_set(d, value, now);
 		return 0;
 	case VCPUOP_stop_singleshot_timer:
@@ -483,8 +488,8 @@ long evtchn_vcpu_timer_op(unsigned cmd, uint64_t value, uint32_t flags)
 		timer_arm(d);
 		return 0;
 	case VCPUOP_set_periodic_timer:
-		if (value < 1000000ull || value >> 50)
-			return -VIREO_EINVAL;         /* under 1 ms, or absurdly long (Xen's bounds) */
+		if (value < 1000000ull || value > (uint64_t)INT64_MAX >> 1)
+			return -VIREO_EINVAL;         /* under 1 ms, or past Xen's STIME_DELTA_MAX */
 		d->ev.period_ns = value;
 		d->ev.periodic_next_ns = now + value;
 		timer_arm(d);

@@ -63,7 +63,8 @@ size_t serial_read(char *buf, size_t len)
 	size_t n = 0;
 	if (!uart_ready)
 		return 0;
-	while (n < len && (inb(uart_port + UART_LSR) & 0x01))   /* LSR.DR: a byte waits */
+	for (uint8_t lsr; n < len && (lsr = inb(uart_port + UART_LSR)) != 0xFF && (lsr & 0x01);)
 		buf[n++] = (char)inb(uart_port + UART_THR);          /* RBR: the same port as THR */
+	/* LSR.DR says a byte waits; an LSR of 0xFF is no UART at all (nothing decodes the port). */
 	return n;
 }

@@ -103,8 +103,9 @@ static void memory_init(void)
 	memmap_remove(&usable, 0, 1ull << 20);                /* BIOS, trampoline */
 	memmap_remove(&usable, image_phys_range[0], image_phys_range[1]);
 	for (unsigned i = 0; i < bootinfo.nr_modules; i++)
-		memmap_remove(&usable, bootinfo.modules[i].start & PAGE_MASK,
-			      (bootinfo.modules[i].end + PAGE_SIZE - 1) & PAGE_MASK);
+		if (memmap_remove(&usable, bootinfo.modules[i].start & PAGE_MASK,
+				  (bootinfo.modules[i].end + PAGE_SIZE - 1) & PAGE_MASK) != 0)
+			panic("memory: cannot keep boot module %u out of the allocator", i);
 	uint64_t mapped = paging_directmap_limit();
 	if (top > mapped) {
 		printk("memory: RAM above %llu MiB is not in the direct map; not used\n",
@@ -244,6 +245,10 @@ static unsigned start_configured_domains(const struct boot_module *cfg_mod, cons
 	}
 	for (unsigned i = 0; i < boot_config.nr_domains; i++) {
 		const struct config_domain *cd = &boot_config.domains[i];
+		if (i >= MAX_DOMAINS) {
+			printk("domain %u (%s): more than %u domains; not started\n", i, cd->name, MAX_DOMAINS);
+			continue;
+		}
 		int kernel = next_domain_module(&next);
 		int ramdisk = cd->ramdisk[0] ? next_domain_module(&next) : -1;
 		if (kernel < 0) {
@@ -258,6 +263,11 @@ static unsigned start_configured_domains(const struct boot_module *cfg_mod, cons
 		}
 		const void *image = module_bytes(kernel);
 		const void *initrd = ramdisk >= 0 ? module_bytes(ramdisk) : NULL;
+		if (!image) {
+			printk("domain %u (%s): its kernel module lies outside the memory the hypervisor "
+			       "maps; not started\n", i, cd->name);
+			continue;
+		}
 		if (ramdisk >= 0 && !initrd) {
 			printk("domain %u (%s): its ramdisk module lies outside the memory the hypervisor "
 			       "maps; not started\n", i, cd->name);
@@ -268,8 +278,8 @@ static unsigned start_configured_domains(const struct boot_module *cfg_mod, cons
 			printk("domain %u (%s): vcpus = %u, but a domain has one vCPU for now\n", i, cd->name,
 			       cd->vcpus);
 		if (cd->weight != 256 || cd->warp_us)
-			printk("domain %u (%s): weight and warp have no effect yet (no scheduler: each "
-			       "domain runs on a CPU of its own)\n", i, cd->name);
+			printk("domain %u (%s): weight and warp have no effect yet (no scheduler: a "
+			       "domain keeps its CPU until it ends)\n", i, cd->name);
 		if (image && domain_build(i, cd->name, image, module_len(kernel), initrd,
 					  initrd ? module_len(ramdisk) : 0, cd->cmdline,
 					  cd->memory_mib << 20, i == 0) == 0)
@@ -310,6 +320,9 @@ static void start_domains(void)
 	}
 	if (opts.dom0_max_vcpus > 1)
 		printk("domain 0: dom0_max_vcpus = %u, but a domain has one vCPU for now\n", opts.dom0_max_vcpus);
+	if (!image)
+		printk("domain 0 (dom0): its kernel module lies outside the memory the hypervisor maps; "
+		       "not started\n");
 	if (image && domain_build(0, "dom0", image, module_len(0), initrd, initrd ? module_len(1) : 0,
 				  m->cmdline, mem, true) == 0)
 		domains_run();

@@ -261,9 +261,13 @@ void machine_timer_at_ns(uint64_t ns)
 		apic_timer_at(0);
 		return;
 	}
-	uint64_t khz = machine_tsc_khz();
-	/* ns * khz / 1e6 without overflow: whole seconds apart. */
-	uint64_t tsc = ns / 1000000000ull * khz * 1000 + ns % 1000000000ull * khz / 1000000ull;
+	uint64_t khz = machine_tsc_khz(), secs = ns / 1000000000ull;
+	/* ns * khz / 1e6 without overflow: whole seconds apart; centuries ahead saturate. */
+	if (!khz || secs > (UINT64_MAX / 4) / (khz * 1000)) {
+		apic_timer_at(UINT64_MAX / 2);
+		return;
+	}
+	uint64_t tsc = secs * khz * 1000 + ns % 1000000000ull * khz / 1000000ull;
 	apic_timer_at(machine.tsc_at_boot + tsc);
 }
 

@@ -439,6 +439,7 @@ def boot_suites():
                         r"^\(d0\) events:   \.\.\. delivered on the way back: ok",
                         r"^\(d0\) events:   \.\.\. no timer event after the cancel: ok",
                         r"^\(d0\) events: VCPUOP_set_singleshot_timer, past, future flag: -62 ETIME ok",
+                        r"^\(d0\) events: VCPUOP_set_singleshot_timer\(0\): past, fires at once: 0 ok",
                         r"^\(d0\) events: VCPUOP_set_periodic_timer\(100 us\): -22 EINVAL ok",
                         r"^\(d0\) events: 3 periodic ticks in \d+ us",
                         r"^\(d0\) events:   \.\.\. not before 15 ms: ok",

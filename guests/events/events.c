@@ -177,6 +177,11 @@ static int timer_mode(void)
 	expect("VCPUOP_set_singleshot_timer, past, future flag",
 	       hypercall3(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, (unsigned long)&ss), -62);
 	before = seen[t];
+	ss = (struct vcpu_set_singleshot_timer){ .timeout_abs_ns = 0 };
+	expect("VCPUOP_set_singleshot_timer(0): past, fires at once",
+	       hypercall3(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, (unsigned long)&ss), 0);
+	check("  ... delivered on the way back", seen[t] == before + 1);
+	before = seen[t];
 	ss = (struct vcpu_set_singleshot_timer){ .timeout_abs_ns = now_ns() + 3000000, .flags = VCPU_SSHOTTMR_future };
 	expect("VCPUOP_set_singleshot_timer(+3 ms)",
 	       hypercall3(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, (unsigned long)&ss), 0);

@@ -2,13 +2,11 @@
  * Domains: the PV domain builder (Xen's start-of-day layout), shutdown and
  * crash, and the hypercall dispatcher's entry point.
  *
- * This is the first slice of issue 5: one vCPU per domain, each CPU runs
- * one domain to its end (no scheduler yet), guest kernel mode only (no
- * guest user mode), no event channels. What a domain may do today:
- * set_trap_table and iret (exceptions are bounced to its handlers as on
- * Xen), console_io, xen_version, sched_op shutdown/yield, memory_op and
- * vcpu_op queries, CPUID and the hypercall-page MSR; any other hypercall is
- * -ENOSYS; an exception it has no handler for crashes it.
+ * One vCPU per domain, and each CPU runs one domain to its end (no
+ * scheduler yet). A domain runs its kernel and user mode in ring 3 and
+ * uses the hypercalls of core/hypercall.c, fastpath/mmu.c and
+ * core/event.c (README lists them); any other is -ENOSYS, and an exception
+ * it has no handler for crashes it.
  */
 #ifndef CORE_DOMAIN_H
 #define CORE_DOMAIN_H
@@ -90,7 +88,7 @@ struct domain {
 	struct trap_info traps_new[256]; /* set_trap_table's scratch: checked before it applies */
 	struct domain_arch arch;     /* x86 vCPU state kept across hypercalls */
 	struct domain_mm mm;         /* page-table roots, flush clock, MMU counters */
-	struct domain_events ev;     /* event channels, the one-shot timer */
+	struct domain_events ev;     /* event channels, the single-shot and periodic timers */
 };
 
 /*

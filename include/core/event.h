@@ -71,7 +71,7 @@ long evtchn_block(struct domain *d);
 /* Raise virtual IRQ virq of domain d (nothing if no port is bound to it). */
 void evtchn_send_virq(struct domain *d, unsigned virq);
 
-/* This CPU's timer interrupt: the current domain's set_timer_op deadline, if it has come. */
+/* This CPU's timer interrupt: the current domain's timers (single-shot, periodic), if due. */
 void evtchn_timer_interrupt(void);
 
 /* A domain that ends: every port closed (interdomain peers become unbound), the table freed. */
