@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "hosted_machine.h"
 
 #include <arch/hosted.h>
 #include <core/domain.h>
@@ -21,7 +22,6 @@
 #include <public/xen.h>
 #include <vireo/errno.h>
 
-#define KERNEL_PATH "out/guests/hello.elf"
 #define DOM_MEM (16u << 20)
 
 static uint8_t kernel[1 << 20];
@@ -30,26 +30,7 @@ static uint64_t free_at_start;
 
 static void machine_once(void)
 {
-	static int done;
-	struct memmap m;
-	if (done)
-		return;
-	done = 1;
-	FILE *f = fopen(KERNEL_PATH, "rb");
-	if (!f) {
-		fprintf(stderr, "test_domain_build: %s missing (run from the repository root after ninja)\n",
-			KERNEL_PATH);
-		exit(1);
-	}
-	kernel_len = fread(kernel, 1, sizeof(kernel), f);
-	fclose(f);
-	if (hosted_machine_init(64u << 20, 2) != 0)
-		exit(1);
-	memmap_init(&m);
-	memmap_add(&m, 1u << 20, 64u << 20);
-	if (frame_alloc_init(&m) != 0 || frame_table_init(machine_nr_frames()) != 0)
-		exit(1);
-	free_at_start = frame_nr_free();
+	hosted_machine_once("test_domain_build", 64u << 20, kernel, sizeof(kernel), &kernel_len, &free_at_start);
 }
 
 /* A pattern no two pages share, so a page copied to the wrong place shows. */

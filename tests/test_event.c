@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "hosted_machine.h"
 
 #include <arch/hosted.h>
 #include <core/domain.h>
@@ -28,7 +29,6 @@
 #include <vireo/errno.h>
 #include <vireo/machine.h>
 
-#define KERNEL_PATH "out/guests/hello.elf"
 #define DOM_MEM (16u << 20)
 #define NOWHERE 7                     /* a domain id with no domain */
 
@@ -39,25 +39,7 @@ static struct domain *A, *B;          /* A unprivileged (domid 1), B privileged 
 
 static void machine_once(void)
 {
-	static int done;
-	struct memmap m;
-	if (done)
-		return;
-	done = 1;
-	FILE *f = fopen(KERNEL_PATH, "rb");
-	if (!f) {
-		fprintf(stderr, "test_event: %s missing (run from the repository root after ninja)\n", KERNEL_PATH);
-		exit(1);
-	}
-	kernel_len = fread(kernel, 1, sizeof(kernel), f);
-	fclose(f);
-	if (hosted_machine_init(96u << 20, 2) != 0)
-		exit(1);
-	memmap_init(&m);
-	memmap_add(&m, 1u << 20, 96u << 20);
-	if (frame_alloc_init(&m) != 0 || frame_table_init(machine_nr_frames()) != 0)
-		exit(1);
-	free_at_start = frame_nr_free();
+	hosted_machine_once("test_event", 96u << 20, kernel, sizeof(kernel), &kernel_len, &free_at_start);
 }
 
 static bool setup(void)

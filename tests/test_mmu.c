@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "hosted_machine.h"
 
 #include <arch/hosted.h>
 #include <core/domain.h>
@@ -27,7 +28,6 @@
 #include <vireo/errno.h>
 #include <vireo/pte.h>
 
-#define KERNEL_PATH "out/guests/hello.elf"
 #define DOM_MEM (16u << 20)
 
 static uint8_t kernel[1 << 20];
@@ -37,25 +37,7 @@ static struct domain *A, *B;          /* A unprivileged (domid 1), B privileged 
 
 static void machine_once(void)
 {
-	static int done;
-	struct memmap m;
-	if (done)
-		return;
-	done = 1;
-	FILE *f = fopen(KERNEL_PATH, "rb");
-	if (!f) {
-		fprintf(stderr, "test_mmu: %s missing (run from the repository root after ninja)\n", KERNEL_PATH);
-		exit(1);
-	}
-	kernel_len = fread(kernel, 1, sizeof(kernel), f);
-	fclose(f);
-	if (hosted_machine_init(96u << 20, 2) != 0)
-		exit(1);
-	memmap_init(&m);
-	memmap_add(&m, 1u << 20, 96u << 20);
-	if (frame_alloc_init(&m) != 0 || frame_table_init(machine_nr_frames()) != 0)
-		exit(1);
-	free_at_start = frame_nr_free();
+	hosted_machine_once("test_mmu", 96u << 20, kernel, sizeof(kernel), &kernel_len, &free_at_start);
 }
 
 static int audit(void)
