@@ -196,7 +196,6 @@ static uint64_t domain_free_memory(struct domain *d)
 {
 	uint64_t kept = 0;
 
-	mm_drop_ldt(&d->mm);                  /* its references and copy, before the frames go */
 	spin_lock(&d->mm.lock);
 	if (d->p2m)
 		mm_relinquish(&d->mm, d->p2m, d->nr_pages);
@@ -442,13 +441,8 @@ void domain_kick(struct domain *d)
 int domain_foreign(const struct domain *d, unsigned domid, struct domain_mm **out)
 {
 	struct domain *f = domain_by_id(domid);
-	enum domain_state state = DOMAIN_EMPTY;
 
-	spin_lock(&domains_lock);
-	if (f && !f->dying)
-		state = f->state;
-	spin_unlock(&domains_lock);
-	if (state != DOMAIN_READY && state != DOMAIN_RUNNING)
+	if (!f || !domain_is_live(f))
 		return -VIREO_ESRCH;
 	if (!d->privileged || f->privileged || f == d)
 		return -VIREO_EPERM;

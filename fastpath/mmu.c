@@ -123,7 +123,8 @@ static long batch_begin(struct batch *b, struct hypercall_args *a, bool map_ok)
 			return -VIREO_EFAULT;
 	}
 	spin_lock(&b->d->mm.lock);
-	mm_set_foreign(&b->d->mm, foreign);
+	if (foreign)                          /* outside a batch it is always NULL */
+		mm_set_foreign(&b->d->mm, foreign);
 	if (!continued)
 		b->d->mm.stats.batches++;        /* a continued batch is the same batch */
 	return 0;
@@ -140,7 +141,8 @@ static long batch_end(struct batch *b, struct hypercall_args *a, uint64_t i, siz
 	mm_sync(mm);
 	if (rc)
 		mm->stats.refused++;
-	mm_set_foreign(mm, NULL);
+	if (mm->foreign)
+		mm_set_foreign(mm, NULL);
 	spin_unlock(&mm->lock);
 	b->done += (uint32_t)i;
 	if (b->pdone)
@@ -317,7 +319,8 @@ static long uvm(uint64_t va, uint64_t val, uint64_t flags, struct domain_mm *for
 	if (!canonical(va) || !domain_range_is_guest(va, va + 1))
 		return -VIREO_EINVAL;
 	spin_lock(&mm->lock);
-	mm_set_foreign(mm, foreign);
+	if (foreign)
+		mm_set_foreign(mm, foreign);
 	rc = mm_l1_slot(mm, va, &l1, &slot);
 	if (rc == 0)
 		rc = mm_update_l1(mm, l1, slot, val);
@@ -334,7 +337,8 @@ static long uvm(uint64_t va, uint64_t val, uint64_t flags, struct domain_mm *for
 		mm->stats.refused++;
 	}
 	mm_sync(mm);
-	mm_set_foreign(mm, NULL);
+	if (foreign)
+		mm_set_foreign(mm, NULL);
 	spin_unlock(&mm->lock);
 	return rc;
 }

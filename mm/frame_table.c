@@ -423,9 +423,11 @@ static int get_page_type(struct domain_mm *mm, mfn_t mfn, unsigned type)
 	pg->type_count = 1;
 	if (is_pt_type(type) && !(pg->flags & PGF_validated)) {
 		struct domain_mm *foreign = mm->foreign;
-		mm_set_foreign(mm, NULL);          /* a table being validated maps its own frames */
+		if (foreign)
+			mm_set_foreign(mm, NULL);  /* a table being validated maps its own frames */
 		int rc = validate_table(mm, mfn, type - PGT_l1 + 1);
-		mm_set_foreign(mm, foreign);
+		if (foreign)
+			mm_set_foreign(mm, foreign);
 		if (rc) {
 			/*
 			 * The frame is as it was. Tables below it that validated before
@@ -851,9 +853,9 @@ void mm_ldt_update(struct domain_mm *mm, mfn_t mfn, unsigned slot, uint64_t desc
 	}
 }
 
-void mm_drop_ldt(struct domain_mm *mm)
+/* The LDT's references dropped and its copy freed (mm_relinquish; no machine state touched). */
+static void ldt_drop(struct domain_mm *mm)
 {
-	spin_lock(&mm->lock);
 	ldt_put_frames(mm, mm->ldt_frames, (mm->ldt_entries + 511) / 512);
 	for (unsigned i = 0; i < MM_LDT_FRAMES; i++)
 		mm->ldt_frames[i] = INVALID_MFN;
@@ -863,7 +865,6 @@ void mm_drop_ldt(struct domain_mm *mm)
 	mm->ldt_copy_order = 0;
 	mm->ldt_entries = 0;
 	mm->ldt_base = 0;
-	spin_unlock(&mm->lock);
 }
 
 int mm_get_writable(struct domain_mm *mm, mfn_t mfn)
@@ -915,6 +916,8 @@ int mm_copy_page(struct domain_mm *mm, mfn_t dst, mfn_t src)
 
 /* ---- the end of a domain ---------------------------------------------------- */
 
+static void ldt_drop(struct domain_mm *mm);
+
 void mm_relinquish(struct domain_mm *mm, const mfn_t *frames, uint64_t nr)
 {
 	const mfn_t roots[2] = { mm->root, mm->user_root };
@@ -933,6 +936,7 @@ void mm_relinquish(struct domain_mm *mm, const mfn_t *frames, uint64_t nr)
 	for (unsigned g = 0; g < MM_GDT_FRAMES; g++)
 		mm->gdt_frames[g] = INVALID_MFN;
 	mm->gdt_entries = 0;
+	ldt_drop(mm);
 	/* With the pins gone, nothing anchors a table: each one's last type reference drops. */
 	for (uint64_t i = 0; i < nr; i++)
 		if (frames[i] != INVALID_MFN && mm_owns(mm, frames[i]) && (frame_table[frames[i]].flags & PGF_pinned)) {

@@ -96,14 +96,27 @@ static void toggle_guest_mode(struct domain *d)
  * the return RIP is past is guest_rip_ok's; whatever else the CPU refuses
  * at the IRETQ crashes the domain (guest_iretq in entry.S).
  */
+/* What the CPU says of a selector in the current GDT/LDT: LAR's access rights, LSL's limit. */
+static bool selector_lar(uint16_t sel, uint32_t *ar)
+{
+	bool ok;
+	__asm__("lar %2, %0; setz %1" : "=r"(*ar), "=qm"(ok) : "rm"((uint32_t)sel) : "cc");
+	return ok;
+}
+
+static bool selector_lsl(uint16_t sel, uint32_t *limit)
+{
+	bool ok;
+	__asm__("lsl %2, %0; setz %1" : "=r"(*limit), "=qm"(ok) : "rm"((uint32_t)sel) : "cc");
+	return ok;
+}
+
 static bool iret_selector_ok(uint16_t sel, bool code)
 {
 	if (code ? sel == FLAT_RING3_CS64 || sel == FLAT_RING3_CS32 : sel == FLAT_RING3_SS64)
 		return true;
 	uint32_t ar;
-	bool ok;
-	__asm__("lar %2, %0; setz %1" : "=r"(ar), "=qm"(ok) : "rm"((uint32_t)sel) : "cc");
-	if (!ok || !(ar & (1u << 15)) || ((ar >> 13) & 3) != 3 || !(ar & (1u << 12)))
+	if (!selector_lar(sel, &ar) || !(ar & (1u << 15)) || ((ar >> 13) & 3) != 3 || !(ar & (1u << 12)))
 		return false;                      /* not present, not DPL 3, a system descriptor */
 	bool is_code = ar & (1u << 11);
 	return code ? is_code : !is_code && (ar & (1u << 9));
@@ -333,10 +346,7 @@ bool guest_rip_ok(const struct cpu_regs *regs)
 		return regs->rip <= 0xFFFFFFFFull;
 	/* A code segment of the guest's own GDT or LDT: its L bit and limit, as the CPU sees them. */
 	uint32_t access, limit;
-	bool ok_ar, ok_limit;
-	__asm__("lar %2, %0; setz %1" : "=r"(access), "=qm"(ok_ar) : "rm"((uint32_t)cs) : "cc");
-	__asm__("lsl %2, %0; setz %1" : "=r"(limit), "=qm"(ok_limit) : "rm"((uint32_t)cs) : "cc");
-	if (!ok_ar || !ok_limit)
+	if (!selector_lar(cs, &access) || !selector_lsl(cs, &limit))
 		return false;
 	if (access & (1u << 21))
 		return canonical(regs->rip);              /* 64-bit code: no limit */

@@ -205,8 +205,9 @@ void mm_assign(struct domain_mm *mm, mfn_t mfn, uint64_t pfn);
 /*
  * The end of a domain, under its lock, after nothing runs on its tables:
  * mm_relinquish drops every reference the domain holds (roots, pins, GDT,
- * held frames, and with them every validated table's entries, including
- * its mappings of other domains' frames), given the list of its frames.
+ * LDT and its copy, which no CPU may still have loaded, held frames, and
+ * with them every validated table's entries, including its mappings of
+ * other domains' frames), given the list of its frames.
  * Then mm_give_back(frame) for each: freed if nothing maps it (true), else
  * it becomes an orphan, freed when the last other domain's mapping goes.
  */
@@ -270,7 +271,7 @@ int mm_update_desc(struct domain_mm *mm, uint64_t ma, uint64_t desc);
 bool mm_io_ok(const struct domain_mm *mm, mfn_t mfn);
 
 /*
- * The guest's LDT. mm->lock must be held, except for mm_drop_ldt.
+ * The guest's LDT (mm->lock held); a domain's end drops it in mm_relinquish.
  * mm_set_ldt: MMUEXT_SET_LDT (the caller checked va page aligned, entries
  *   <= MM_LDT_ENTRIES and the range in the guest's part of the address
  *   space): the LDT becomes the `entries` descriptors at guest address va,
@@ -280,13 +281,9 @@ bool mm_io_ok(const struct domain_mm *mm, mfn_t mfn);
  *   copy, else mm_get_desc_page's errors.
  * mm_ldt_update: after update_descriptor wrote desc at slot `slot` of frame
  *   mfn, update the CPU's copy wherever the LDT lists that frame.
- * mm_drop_ldt: a domain that is going away (takes mm->lock): the LDT's
- *   references dropped and its copy freed, with no machine state touched;
- *   no CPU may have the copy loaded any more (machine_guest_unload).
  */
 int mm_set_ldt(struct domain_mm *mm, uint64_t va, unsigned entries);
 void mm_ldt_update(struct domain_mm *mm, mfn_t mfn, unsigned slot, uint64_t desc);
-void mm_drop_ldt(struct domain_mm *mm);
 
 /* A frame of its own the domain may take a general reference on. */
 bool mm_owns(const struct domain_mm *mm, mfn_t mfn);
