@@ -100,13 +100,27 @@ static bool test_and_clear(volatile xen_ulong_t *w, unsigned bit)
 	return __atomic_fetch_and(&w[bit / 64], ~(1ull << (bit % 64)), __ATOMIC_SEQ_CST) & (1ull << (bit % 64));
 }
 
-/* Block until the callback has seen port at least `target` times. */
+/*
+ * Block until the callback has seen port at least `target` times. Upcalls
+ * are masked while seen[] is checked and SCHEDOP_block unmasks them as it
+ * blocks (Xen's do_block; Linux's xen_safe_halt runs with them off too):
+ * an upcall landing between an unmasked check and the block would be taken
+ * and counted before the block, which would then wait for an event that
+ * never comes. The block returns with upcalls on, delivering what woke it.
+ */
 static void wait_seen(uint32_t port, unsigned long target)
 {
-	while (seen[port] < target) {
+	for (;;) {
+		__atomic_store_n(&vi->evtchn_upcall_mask, 1, __ATOMIC_SEQ_CST);
+		if (seen[port] >= target)
+			break;
 		blocks++;
 		hypercall2(__HYPERVISOR_sched_op, SCHEDOP_block, 0);
 	}
+	/* Upcalls on again; what came while they were off is delivered by any hypercall's return. */
+	__atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
+		hypercall2(__HYPERVISOR_xen_version, 0, 0);
 }
 
 /* Events on: the callback registered, upcalls unmasked (the guest's virtual IF). */
