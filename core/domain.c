@@ -348,7 +348,7 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 	spin_lock(&d->mm.lock);
 	rc = mm_pin(&d->mm, root, 4);
 	if (rc == 0)
-		rc = mm_set_root(&d->mm, root, false);
+		rc = mm_set_root(&d->mm, &d->mm.vcpu[0], root, false);   /* VCPU: the booting vCPU's */
 	spin_unlock(&d->mm.lock);
 	if (rc) {
 		printk("domain %u (%s): its start-of-day page tables fail validation (%d)\n", domid,

@@ -228,6 +228,7 @@ _Static_assert(MM_GDT_ENTRIES == GUEST_GDT_ENTRIES, "the machine holds the whole
 static long do_set_gdt(uint64_t frame_list, uint64_t nr_entries)
 {
 	struct domain_mm *mm = &current_domain->mm;
+	struct mm_vcpu *mv = &mm->vcpu[0];                /* VCPU: the current vCPU's */
 	unsigned entries = (unsigned)nr_entries;          /* the ABI's unsigned int */
 	xen_pfn_t list[MM_GDT_FRAMES];
 	mfn_t old[MM_GDT_FRAMES];
@@ -249,12 +250,12 @@ static long do_set_gdt(uint64_t frame_list, uint64_t nr_entries)
 		spin_unlock(&mm->lock);
 		return rc;
 	}
-	unsigned old_entries = mm->gdt_entries, old_nr = (old_entries + 511) / 512;
+	unsigned old_entries = mv->gdt_entries, old_nr = (old_entries + 511) / 512;
 	for (i = 0; i < MM_GDT_FRAMES; i++) {
-		old[i] = mm->gdt_frames[i];
-		mm->gdt_frames[i] = i < nr ? list[i] : INVALID_MFN;
+		old[i] = mv->gdt_frames[i];
+		mv->gdt_frames[i] = i < nr ? list[i] : INVALID_MFN;
 	}
-	mm->gdt_entries = entries;
+	mv->gdt_entries = entries;
 	for (i = 0; i < old_nr; i++)
 		mm_put_desc_page(mm, old[i]);
 	/* Entry 0 is the CPU's null descriptor, whatever the guest's frame holds there. */
@@ -280,14 +281,15 @@ static long do_set_gdt(uint64_t frame_list, uint64_t nr_entries)
 static long do_update_descriptor(uint64_t ma, uint64_t desc)
 {
 	struct domain_mm *mm = &current_domain->mm;
+	const struct mm_vcpu *mv = &mm->vcpu[0];          /* VCPU: the current vCPU's (its CPU's GDT) */
 	spin_lock(&mm->lock);
 	long rc = mm_update_desc(mm, ma, desc);
 	if (rc == 0) {
 		mfn_t mfn = ma >> PAGE_SHIFT;
 		unsigned slot = (unsigned)((ma & (PAGE_SIZE - 1)) >> 3);
-		for (unsigned i = 0; i < (mm->gdt_entries + 511) / 512; i++) {
+		for (unsigned i = 0; i < (mv->gdt_entries + 511) / 512; i++) {
 			unsigned e = i * 512 + slot;
-			if (mm->gdt_frames[i] == mfn && e > 0 && e < mm->gdt_entries)
+			if (mv->gdt_frames[i] == mfn && e > 0 && e < mv->gdt_entries)
 				machine_guest_gdt_write(e, &desc, 1);
 		}
 		mm_ldt_update(mm, mfn, slot, desc);

@@ -8,7 +8,9 @@
  * untouched, and *pdone says how many were done. TLB flushes the rules owe
  * and those the guest asks for are merged into one per batch, done before
  * the guest runs again or any guest memory is read or written (a stale
- * translation must never reach a frame whose type changed).
+ * translation must never reach a frame whose type changed); when another
+ * CPU runs the domain, the rules' flushes are done at once instead, on
+ * every CPU of the domain (mm/frame_table.c, "TLB coherence").
  *
  * Long batches are preemptible: past the time budget a batch returns
  * -VIREO_ERESTART with its arguments advanced (count | MMU_UPDATE_PREEMPTED,
@@ -207,17 +209,41 @@ long do_mmu_update(struct hypercall_args *a)
 	return batch_run(a, req, sizeof(req[0]), mmu_entry, __builtin_offsetof(struct mm_stats, updates), true);
 }
 
-/*
- * A vCPU bitmap of a *_MULTI flush: does it name vCPU 0 (the only one)? It
- * is read from the guest, so the flushes owed so far are done first.
- */
-static long mask_has_vcpu0(struct domain_mm *mm, uint64_t mask_ptr, bool *yes)
+/* The vCPU the hypercall runs for, and its MMU state. */
+static inline unsigned cur_vcpu_id(void)
 {
-	uint64_t word;
+	return 0;                             /* VCPU: the current vCPU's id */
+}
+
+static inline struct mm_vcpu *cur_mv(struct domain_mm *mm)
+{
+	return &mm->vcpu[cur_vcpu_id()];
+}
+
+/* The words of a guest vCPU bitmap (xen_ulong_t) that can name one of MM_MAX_VCPUS. */
+#define VCPU_MASK_WORDS ((MM_MAX_VCPUS + 63) / 64)
+
+/*
+ * Which vCPUs a flush names: the current one (MM_FLUSH_TLB), others
+ * (MM_FLUSH_OTHERS). From a *_MULTI bitmap in guest memory, read after the
+ * flushes owed so far (no stale translation reads it); bits past
+ * MM_MAX_VCPUS name no vCPU. 0 or -VIREO_EFAULT.
+ */
+static long vcpu_mask_read(struct domain_mm *mm, uint64_t mask_ptr, unsigned *which)
+{
+	uint64_t w[VCPU_MASK_WORDS];
+	unsigned self = cur_vcpu_id();
+
 	mm_sync(mm);
-	if (copy_from_guest(&word, mask_ptr, sizeof(word)))
+	if (copy_from_guest(w, mask_ptr, sizeof(w)))
 		return -VIREO_EFAULT;
-	*yes = word & 1;
+	*which = (w[self / 64] >> (self % 64)) & 1 ? MM_FLUSH_TLB : 0;
+	w[self / 64] &= ~(1ull << (self % 64));
+	if (MM_MAX_VCPUS % 64)
+		w[VCPU_MASK_WORDS - 1] &= (1ull << (MM_MAX_VCPUS % 64)) - 1;
+	for (unsigned i = 0; i < VCPU_MASK_WORDS; i++)
+		if (w[i])
+			*which |= MM_FLUSH_OTHERS;
 	return 0;
 }
 
@@ -229,9 +255,27 @@ static void invlpg(struct domain_mm *mm, uint64_t va)
 	mm->stats.invlpgs++;
 }
 
+/*
+ * The flush the guest asked for, of the vCPUs in which (MM_FLUSH_*): this
+ * CPU's at once (invlpg) or at the batch's end, the domain's other CPUs at
+ * the batch's end (a full flush there, also for an invlpg), and only when
+ * another CPU runs the domain (single-vCPU domains pay nothing for it).
+ */
+static void guest_flush(struct domain_mm *mm, unsigned which, bool one_va, uint64_t va)
+{
+	if (which & MM_FLUSH_TLB) {
+		if (!one_va)
+			mm->pending |= MM_FLUSH_TLB;
+		else if (canonical(va))
+			invlpg(mm, va);
+	}
+	if ((which & MM_FLUSH_OTHERS) && mm_other_cpus(mm))
+		mm->pending |= MM_FLUSH_OTHERS;
+}
+
 static long mmuext_one(struct domain_mm *mm, const struct mmuext_op *op)
 {
-	bool local;
+	unsigned which;
 	long rc;
 
 	switch (op->cmd) {
@@ -243,39 +287,37 @@ static long mmuext_one(struct domain_mm *mm, const struct mmuext_op *op)
 	case MMUEXT_UNPIN_TABLE:
 		return mm_unpin(mm, op->arg1.mfn);
 	case MMUEXT_NEW_BASEPTR:
-		rc = mm_set_root(mm, op->arg1.mfn, false);
+		rc = mm_set_root(mm, cur_mv(mm), op->arg1.mfn, false);
 		if (rc == 0) {
-			machine_guest_load_root((maddr_t)mm->root << PAGE_SHIFT);   /* flushes too */
-			mm->clock++;
-			mm->pending = 0;
+			mm_load_root(mm, cur_mv(mm)->root);          /* flushes this CPU too */
+			mm->pending &= ~MM_FLUSH_TLB;
 		}
 		return rc;
 	case MMUEXT_NEW_USER_BASEPTR:
-		return mm_set_root(mm, op->arg1.mfn, true);
+		return mm_set_root(mm, cur_mv(mm), op->arg1.mfn, true);
 	case MMUEXT_TLB_FLUSH_LOCAL:
 	case MMUEXT_TLB_FLUSH_ALL:
-		mm->pending |= MM_FLUSH_TLB;
+		guest_flush(mm, op->cmd == MMUEXT_TLB_FLUSH_ALL ? MM_FLUSH_ALL : MM_FLUSH_TLB, false, 0);
 		return 0;
 	case MMUEXT_TLB_FLUSH_MULTI:
-		if ((rc = mask_has_vcpu0(mm, op->arg2.vcpumask, &local)) == 0 && local)
-			mm->pending |= MM_FLUSH_TLB;
+		if ((rc = vcpu_mask_read(mm, op->arg2.vcpumask, &which)) == 0)
+			guest_flush(mm, which, false, 0);
 		return rc;
 	case MMUEXT_INVLPG_LOCAL:
 	case MMUEXT_INVLPG_ALL:
-		if (canonical(op->arg1.linear_addr))
-			invlpg(mm, op->arg1.linear_addr);
+		guest_flush(mm, op->cmd == MMUEXT_INVLPG_ALL ? MM_FLUSH_ALL : MM_FLUSH_TLB, true,
+			    op->arg1.linear_addr);
 		return 0;
 	case MMUEXT_INVLPG_MULTI:
-		if ((rc = mask_has_vcpu0(mm, op->arg2.vcpumask, &local)) == 0 && local &&
-		    canonical(op->arg1.linear_addr))
-			invlpg(mm, op->arg1.linear_addr);
+		if ((rc = vcpu_mask_read(mm, op->arg2.vcpumask, &which)) == 0)
+			guest_flush(mm, which, true, op->arg1.linear_addr);
 		return rc;
 	case MMUEXT_SET_LDT:
 		/* No entries: no LDT, whatever the address (Xen ignores it then). */
 		if (op->arg2.nr_ents && (op->arg2.nr_ents > MM_LDT_ENTRIES || (op->arg1.linear_addr & (PAGE_SIZE - 1)) ||
 		    !domain_range_is_guest(op->arg1.linear_addr, op->arg1.linear_addr + op->arg2.nr_ents * 8ull)))
 			return -VIREO_EINVAL;
-		return mm_set_ldt(mm, op->arg2.nr_ents ? op->arg1.linear_addr : 0, op->arg2.nr_ents);
+		return mm_set_ldt(mm, cur_mv(mm), op->arg2.nr_ents ? op->arg1.linear_addr : 0, op->arg2.nr_ents);
 	case MMUEXT_CLEAR_PAGE:
 		return mm_clear_page(mm, op->arg1.mfn);
 	case MMUEXT_COPY_PAGE:
@@ -305,8 +347,9 @@ long do_mmuext_op(struct hypercall_args *a)
 /*
  * update_va_mapping(va, val, flags): the L1 entry that maps va in the
  * current kernel page tables becomes val, validated as by mmu_update; then
- * the flush the flags ask for (UVMF_MULTI with a vCPU bitmap pointer in
- * flags' upper bits, UVMF_LOCAL and UVMF_ALL all mean this vCPU today).
+ * the flush the flags ask for: of this vCPU (UVMF_LOCAL), of all of the
+ * domain's (UVMF_ALL), or of those a vCPU bitmap names (UVMF_MULTI, its
+ * pointer in flags' upper bits).
  * foreign: the domain whose frames val maps instead of the caller's own.
  */
 static long uvm(uint64_t va, uint64_t val, uint64_t flags, struct domain_mm *foreign)
@@ -321,18 +364,18 @@ static long uvm(uint64_t va, uint64_t val, uint64_t flags, struct domain_mm *for
 	spin_lock(&mm->lock);
 	if (foreign)
 		mm_set_foreign(mm, foreign);
-	rc = mm_l1_slot(mm, va, &l1, &slot);
+	rc = mm_l1_slot(mm, cur_mv(mm), va, &l1, &slot);
 	if (rc == 0)
 		rc = mm_update_l1(mm, l1, slot, val);
 	if (rc == 0) {
-		bool local = true;
+		unsigned which = flags & UVMF_ALL ? MM_FLUSH_ALL : MM_FLUSH_TLB;
 		mm->stats.updates++;
 		if (!(flags & UVMF_ALL) && (flags & ~7ull))
-			rc = mask_has_vcpu0(mm, flags & ~7ull, &local);
-		if (rc == 0 && local && (flags & UVMF_FLUSHTYPE_MASK) == UVMF_TLB_FLUSH)
-			mm->pending |= MM_FLUSH_TLB;
-		else if (rc == 0 && local && (flags & UVMF_FLUSHTYPE_MASK) == UVMF_INVLPG)
-			invlpg(mm, va);
+			rc = vcpu_mask_read(mm, flags & ~7ull, &which);
+		if (rc == 0 && (flags & UVMF_FLUSHTYPE_MASK) == UVMF_TLB_FLUSH)
+			guest_flush(mm, which, false, 0);
+		else if (rc == 0 && (flags & UVMF_FLUSHTYPE_MASK) == UVMF_INVLPG)
+			guest_flush(mm, which, true, va);
 	} else {
 		mm->stats.refused++;
 	}

@@ -31,6 +31,58 @@ static bool foreign_ok(struct domain_mm *const *mms, unsigned n, const struct do
 	return o >= 0 && !mms[o]->privileged;
 }
 
+/* One vCPU's references (roots, GDT and LDT frames) counted, and its LDT copy checked. */
+static int audit_vcpu(const struct domain_mm *mm, unsigned v, uint32_t *cnt, uint32_t *tcnt, char *why,
+		      unsigned why_len)
+{
+	const struct mm_vcpu *mv = &mm->vcpu[v];
+	int rc = 0;
+
+	if (mv->gdt_entries > MM_GDT_ENTRIES)
+		FAIL("domain %u vCPU %u: %u GDT entries", mm->owner - 1, v, mv->gdt_entries);
+	for (unsigned g = 0; g < (mv->gdt_entries + 511) / 512; g++) {
+		mfn_t m = mv->gdt_frames[g];
+		if (!mm_owns(mm, m) || frame_table[m].type != PGT_seg_desc)
+			FAIL("domain %u vCPU %u: GDT frame %llu is not a descriptor page of its own",
+			     mm->owner - 1, v, (unsigned long long)m);
+		cnt[m]++;
+		tcnt[m]++;
+	}
+	if (mv->ldt_entries > MM_LDT_ENTRIES || !mv->ldt_copy != !mv->ldt_entries)
+		FAIL("domain %u vCPU %u: %u LDT entries, copy %p", mm->owner - 1, v, mv->ldt_entries,
+		     (void *)mv->ldt_copy);
+	for (unsigned g = 0; g < (mv->ldt_entries + 511) / 512; g++) {
+		mfn_t m = mv->ldt_frames[g];
+		if (!mm_owns(mm, m) || frame_table[m].type != PGT_seg_desc)
+			FAIL("domain %u vCPU %u: LDT frame %llu is not a descriptor page of its own",
+			     mm->owner - 1, v, (unsigned long long)m);
+		cnt[m]++;
+		tcnt[m]++;
+	}
+	/*
+	 * The CPU's LDT is the copy: it must say what the frames say (but
+	 * for the accessed bit, which the CPU sets in the copy only).
+	 */
+	for (unsigned e = 0; e < mv->ldt_entries; e++) {
+		uint64_t want = ((const uint64_t *)mfn_to_virt(mv->ldt_frames[e / 512]))[e % 512];
+		if ((mv->ldt_copy[e] ^ want) & ~(1ull << 40))
+			FAIL("domain %u vCPU %u: LDT entry %u: the copy holds 0x%llx, its frame 0x%llx",
+			     mm->owner - 1, v, e, (unsigned long long)mv->ldt_copy[e], (unsigned long long)want);
+	}
+	const mfn_t roots[2] = { mv->root, mv->user_root };
+	for (unsigned r = 0; r < 2; r++) {
+		if (roots[r] == INVALID_MFN)
+			continue;
+		if (!mm_owns(mm, roots[r]) || frame_table[roots[r]].type != PGT_l4)
+			FAIL("domain %u vCPU %u: root %llu is not an L4 of its own", mm->owner - 1, v,
+			     (unsigned long long)roots[r]);
+		cnt[roots[r]]++;
+		tcnt[roots[r]]++;
+	}
+out:
+	return rc;
+}
+
 int mm_audit(struct domain_mm *const *mms, unsigned n, char *why, unsigned why_len)
 {
 	uint32_t *cnt = xmalloc(frame_table_frames * sizeof(uint32_t));
@@ -56,47 +108,10 @@ int mm_audit(struct domain_mm *const *mms, unsigned n, char *why, unsigned why_l
 			cnt[m]++;
 			tcnt[m]++;
 		}
-		if (mms[i]->gdt_entries > MM_GDT_ENTRIES)
-			FAIL("domain %u: %u GDT entries", mms[i]->owner - 1, mms[i]->gdt_entries);
-		for (unsigned g = 0; g < (mms[i]->gdt_entries + 511) / 512; g++) {
-			mfn_t m = mms[i]->gdt_frames[g];
-			if (!mm_owns(mms[i], m) || frame_table[m].type != PGT_seg_desc)
-				FAIL("domain %u: GDT frame %llu is not a descriptor page of its own",
-				     mms[i]->owner - 1, (unsigned long long)m);
-			cnt[m]++;
-			tcnt[m]++;
-		}
-		if (mms[i]->ldt_entries > MM_LDT_ENTRIES || !mms[i]->ldt_copy != !mms[i]->ldt_entries)
-			FAIL("domain %u: %u LDT entries, copy %p", mms[i]->owner - 1, mms[i]->ldt_entries,
-			     (void *)mms[i]->ldt_copy);
-		for (unsigned g = 0; g < (mms[i]->ldt_entries + 511) / 512; g++) {
-			mfn_t m = mms[i]->ldt_frames[g];
-			if (!mm_owns(mms[i], m) || frame_table[m].type != PGT_seg_desc)
-				FAIL("domain %u: LDT frame %llu is not a descriptor page of its own",
-				     mms[i]->owner - 1, (unsigned long long)m);
-			cnt[m]++;
-			tcnt[m]++;
-		}
-		/*
-		 * The CPU's LDT is the copy: it must say what the frames say (but
-		 * for the accessed bit, which the CPU sets in the copy only).
-		 */
-		for (unsigned e = 0; e < mms[i]->ldt_entries; e++) {
-			uint64_t want = ((const uint64_t *)mfn_to_virt(mms[i]->ldt_frames[e / 512]))[e % 512];
-			if ((mms[i]->ldt_copy[e] ^ want) & ~(1ull << 40))
-				FAIL("domain %u: LDT entry %u: the copy holds 0x%llx, its frame 0x%llx",
-				     mms[i]->owner - 1, e, (unsigned long long)mms[i]->ldt_copy[e],
-				     (unsigned long long)want);
-		}
-		const mfn_t roots[2] = { mms[i]->root, mms[i]->user_root };
-		for (unsigned r = 0; r < 2; r++) {
-			if (roots[r] == INVALID_MFN)
-				continue;
-			if (!mm_owns(mms[i], roots[r]) || frame_table[roots[r]].type != PGT_l4)
-				FAIL("domain %u: root %llu is not an L4 of its own", mms[i]->owner - 1,
-				     (unsigned long long)roots[r]);
-			cnt[roots[r]]++;
-			tcnt[roots[r]]++;
+		for (unsigned v = 0; v < MM_MAX_VCPUS; v++) {
+			rc = audit_vcpu(mms[i], v, cnt, tcnt, why, why_len);
+			if (rc)
+				goto out;
 		}
 	}
 

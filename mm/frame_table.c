@@ -68,8 +68,8 @@
  *     writable, and the frame is not freed while any entry maps it;
  *   - a writable foreign mapping of a frame that was a page table of its
  *     owner with no full flush by the owner since is refused
- *     (-VIREO_EBUSY): the owner's CPU may still cache it as a table, and
- *     Vireo has no remote flush yet;
+ *     (-VIREO_EBUSY): the owner's CPUs may still cache it as a table (the
+ *     mapper holds no right to flush them on the owner's behalf);
  *   - a frame's counts change only under its owner's lock (or the orphan
  *     lock, below): a domain taking or dropping a foreign reference takes
  *     that lock for the moment it does;
@@ -77,8 +77,10 @@
  *     and a frame still mapped by another domain becomes an *orphan*
  *     (OWNER_ORPHAN, never mapped anew), freed by its last reference.
  *   - dropping a foreign mapping owes a flush by the domain that held it
- *     (its CPU may cache it), before that domain runs again: the frame may
- *     be freed, or become a page table, as soon as the entry is gone.
+ *     (its CPUs may cache it), by the rule below: its other CPUs at once,
+ *     before the counts drop, this one before the domain runs again; the
+ *     frame may be freed, or become a page table of its owner (whose clock
+ *     knows nothing of the mapper's TLBs), as soon as the counts drop.
  *
  * Counts never pass frame_count_limit (-VIREO_EOVERFLOW).
  *
@@ -90,12 +92,36 @@
  *
  * TLB coherence: a frame whose type changes (writable -> page table, page
  * table -> writable) may still be reachable through stale TLB or paging-
- * structure cache entries of the domain's CPU. Each domain has a flush
- * clock (full flushes so far); a frame records the clock when its type
- * count last fell to 0, and a type change when no full flush has happened
- * since then makes a flush pending (domain_mm.pending), which the batch
- * executor performs before the guest runs again or guest memory is written:
- * one flush per batch, and none when the guest flushed in between.
+ * structure cache entries of any CPU on which one of the domain's vCPUs
+ * runs (domain_mm.cpus: a CPU enters it before it loads one of the
+ * domain's roots, and leaves it only after it loaded the hypervisor's own;
+ * guest entries are never global, so a root load flushes them all). Each
+ * domain has a flush clock: full flushes of every CPU in cpus so far. A
+ * frame records the clock when its type count last fell to 0, and a type
+ * change when no full flush has happened since then (stamp == clock) needs
+ * one before the new type is taken:
+ *   - when another CPU is in cpus, its vCPU could write through a stale
+ *     writable translation into the table being validated (or walk a
+ *     stale table that is now writable): every CPU in cpus is flushed
+ *     right there, synchronously (machine_tlb_flush_cpus returns when each
+ *     has), and the clock advances (Xen's _get_page_type with its
+ *     tlbflush_timestamp);
+ *   - when this CPU alone runs the domain, its vCPU is in this hypercall
+ *     and nothing uses its TLB until the call ends: the flush is made
+ *     pending (domain_mm.pending), and the batch executor performs it
+ *     before the guest runs again or guest memory is read or written: one
+ *     flush per batch, and none when the guest flushed in between. A CPU
+ *     that enters meanwhile loads a root after the type change, so holds
+ *     nothing stale.
+ * The clock also advances at a root load (mm_load_root: guest mode
+ * switches, NEW_BASEPTR) when the loading CPU is the only one in cpus.
+ * Guest-requested flushes of other vCPUs (MMUEXT_TLB_FLUSH_ALL and _MULTI,
+ * INVLPG_ALL and _MULTI, UVMF_ALL and UVMF_MULTI) flush every CPU in cpus
+ * at the end of the batch (MM_FLUSH_ALL). A CPU waiting for another's
+ * flush, or spinning on a lock with interrupts off, serves flush requests
+ * aimed at it (the machine's spin-wait does), so two CPUs flushing each
+ * other, or one flushing while holding a lock the other waits for, make
+ * progress.
  */
 #include <mm/frame_alloc.h>
 #include <mm/frame_table.h>
@@ -170,14 +196,18 @@ void mm_domain_init(struct domain_mm *mm, unsigned domid, bool privileged)
 {
 	*mm = (struct domain_mm){
 		.lock = SPINLOCK_INIT, .owner = (uint16_t)(domid + 1), .privileged = privileged,
-		.root = INVALID_MFN, .user_root = INVALID_MFN, .clock = 1, .map_owner = (uint16_t)(domid + 1),
+		.clock_word = 1, .map_owner = (uint16_t)(domid + 1),
 	};
 	for (unsigned i = 0; i < MM_HELD_MAX; i++)
 		mm->held[i] = INVALID_MFN;
-	for (unsigned i = 0; i < MM_GDT_FRAMES; i++)
-		mm->gdt_frames[i] = INVALID_MFN;
-	for (unsigned i = 0; i < MM_LDT_FRAMES; i++)
-		mm->ldt_frames[i] = INVALID_MFN;
+	for (unsigned v = 0; v < MM_MAX_VCPUS; v++) {
+		struct mm_vcpu *mv = &mm->vcpu[v];
+		mv->root = mv->user_root = INVALID_MFN;
+		for (unsigned i = 0; i < MM_GDT_FRAMES; i++)
+			mv->gdt_frames[i] = INVALID_MFN;
+		for (unsigned i = 0; i < MM_LDT_FRAMES; i++)
+			mv->ldt_frames[i] = INVALID_MFN;
+	}
 	if (domid < MM_MAX_DOMAINS)
 		mm_by_owner[domid + 1] = mm;
 }
@@ -257,6 +287,83 @@ static bool desc_page_ok(const uint64_t *descs)
 	return true;
 }
 
+/* ---- TLB coherence (the rule is at the top of this file) -------------------- */
+
+/* The flush clock; the domain's CPU may advance it outside the lock (mm_load_root). */
+static inline uint32_t clock_of(const struct domain_mm *mm)
+{
+	return __atomic_load_n(&mm->clock, __ATOMIC_RELAXED);
+}
+
+/*
+ * A frame's old incarnation may still be cached (its stamp is the clock):
+ * with other CPUs running the domain, all are flushed now, before the
+ * change goes on; with this CPU alone, the flush is owed before the guest
+ * runs again or guest memory is touched (one per batch).
+ */
+static void flush_owed(struct domain_mm *mm)
+{
+	if (unlikely(mm_other_cpus(mm)))
+		mm_flush_tlb(mm);
+	else
+		mm->pending |= MM_FLUSH_TLB;
+}
+
+void mm_flush_tlb(struct domain_mm *mm)
+{
+	uint64_t others = mm_other_cpus(mm);
+	machine_tlb_flush_local();
+	if (others) {
+		machine_tlb_flush_cpus(others);     /* returns when each has flushed */
+		mm->stats.remote_flushes++;
+	}
+	/* Every CPU that may hold an entry older than this is flushed (the low half: a wrap carries harmlessly). */
+	__atomic_fetch_add(&mm->clock_word, 1, __ATOMIC_SEQ_CST);
+	mm->pending = 0;
+	mm->stats.flushes++;
+}
+
+void mm_flush_pending(struct domain_mm *mm)
+{
+	if ((mm->pending & MM_FLUSH_OTHERS) || !mm_other_cpus(mm)) {
+		mm_flush_tlb(mm);
+		return;
+	}
+	/* This CPU only: the others may hold what it flushed, so the clock stays. */
+	machine_tlb_flush_local();
+	mm->pending = 0;
+	mm->stats.flushes++;
+}
+
+void mm_cpu_enter(struct domain_mm *mm, unsigned cpu)
+{
+	__atomic_fetch_or(&mm->cpus, 1ull << cpu, __ATOMIC_SEQ_CST);
+	/* After the bit: a root load that read the word before this sees the bit, or its CAS fails. */
+	__atomic_fetch_add(&mm->clock_word, 1ull << 32, __ATOMIC_SEQ_CST);
+}
+
+void mm_cpu_leave(struct domain_mm *mm, unsigned cpu)
+{
+	__atomic_fetch_and(&mm->cpus, ~(1ull << cpu), __ATOMIC_SEQ_CST);
+}
+
+/*
+ * A root load flushes this CPU's guest entries. It is a flush of every CPU
+ * that may hold one when this is the only CPU in cpus from before the load
+ * until the clock advances: cpus is read after the load (a CR3 write
+ * serialises), and the compare-and-swap fails if a CPU entered since the
+ * word was read (mm_cpu_enter bumps its high half after setting its bit).
+ */
+void mm_load_root(struct domain_mm *mm, mfn_t root)
+{
+	uint64_t before = __atomic_load_n(&mm->clock_word, __ATOMIC_SEQ_CST);
+	machine_guest_load_root((maddr_t)root << PAGE_SHIFT);
+	if (mm_other_cpus(mm))
+		return;
+	__atomic_compare_exchange_n(&mm->clock_word, &before, before + 1, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_RELAXED);
+}
+
 /* ---- general and typed references ---------------------------------------- */
 
 static int get_page(struct domain_mm *mm, mfn_t mfn)
@@ -294,8 +401,8 @@ static inline int get_writable(struct domain_mm *mm, struct page_info *pg)
 	}
 	if (pg->type != PGT_writable) {
 		/* The old incarnation may still be cached unless a full flush came since. */
-		if (pg->type != PGT_none && pg->stamp == mm->clock)
-			mm->pending |= MM_FLUSH_TLB;
+		if (pg->type != PGT_none && pg->stamp == clock_of(mm))
+			flush_owed(mm);
 		pg->type = PGT_writable;
 		pg->flags &= (uint8_t)~PGF_validated;
 	}
@@ -306,7 +413,7 @@ static inline int get_writable(struct domain_mm *mm, struct page_info *pg)
 static inline void put_writable(struct domain_mm *mm, struct page_info *pg)
 {
 	if (--pg->type_count == 0)
-		pg->stamp = mm->clock;
+		pg->stamp = clock_of(mm);
 }
 
 /* ---- foreign references (the rule is at the top of this file) -------------- */
@@ -355,7 +462,7 @@ static int get_foreign_l1e(struct domain_mm *mm, struct page_info *pg, bool writ
 		rc = pg->count < frame_count_limit ? 0 : -VIREO_EOVERFLOW;
 		/* Its owner's CPU may still cache its last page-table incarnation. */
 		if (rc == 0 && writable && !pg->type_count && is_pt_type(pg->type) &&
-		    pg->stamp == __atomic_load_n(&f->clock, __ATOMIC_RELAXED))
+		    pg->stamp == clock_of(f))
 			rc = -VIREO_EBUSY;
 		if (rc == 0 && writable)
 			rc = get_writable(f, pg);       /* owes the owner no flush: ruled out above */
@@ -375,17 +482,19 @@ static void free_orphan(mfn_t mfn)
 /* Drop what a present L1 entry of mm's holds on another domain's frame (or an orphan). */
 static void put_foreign_l1e(struct domain_mm *mm, mfn_t mfn, struct page_info *pg, bool writable)
 {
+	/*
+	 * This domain's CPUs may still cache the mapping, and the frame may be
+	 * freed (or become a table of its owner, whose clock knows nothing of
+	 * this domain's TLBs) as soon as the counts drop: its other CPUs are
+	 * flushed now, this one before it runs again.
+	 */
+	flush_owed(mm);
 	spinlock_t *l = lock_frame_owner(pg);
 	if (!l)
 		return;                            /* I/O frames held nothing */
 	struct domain_mm *owner = mm_of(pg->owner);
-	/*
-	 * This domain's CPU may still cache the mapping, and the frame may be
-	 * freed (or become a table) at once: a flush before it runs again.
-	 */
-	mm->pending |= MM_FLUSH_TLB;
 	if (writable && --pg->type_count == 0)
-		pg->stamp = owner ? __atomic_load_n(&owner->clock, __ATOMIC_RELAXED) : 0;
+		pg->stamp = owner ? clock_of(owner) : 0;
 	if (--pg->count == 0 && !owner)
 		free_orphan(mfn);                  /* its domain ended; this was the last mapping */
 	spin_unlock(l);
@@ -415,8 +524,8 @@ static int get_page_type(struct domain_mm *mm, mfn_t mfn, unsigned type)
 	struct page_info before = *pg;
 	if (pg->type != type) {
 		/* The old incarnation may still be cached unless a full flush came since. */
-		if (pg->type != PGT_none && pg->stamp == mm->clock)
-			mm->pending |= MM_FLUSH_TLB;
+		if (pg->type != PGT_none && pg->stamp == clock_of(mm))
+			flush_owed(mm);                /* before validation reads the frame */
 		pg->type = (uint8_t)type;
 		pg->flags &= (uint8_t)~PGF_validated;
 	}
@@ -448,7 +557,7 @@ static void put_page_type(struct domain_mm *mm, mfn_t mfn)
 	struct page_info *pg = &frame_table[mfn];
 	if (--pg->type_count)
 		return;
-	pg->stamp = mm->clock;
+	pg->stamp = clock_of(mm);
 	if (is_pt_type(pg->type) && (pg->flags & PGF_validated)) {
 		pg->flags &= (uint8_t)~PGF_validated;
 		release_table(mm, mfn, pg->type - PGT_l1 + 1);
@@ -683,9 +792,9 @@ int mm_unpin(struct domain_mm *mm, mfn_t mfn)
 	return 0;
 }
 
-int mm_set_root(struct domain_mm *mm, mfn_t mfn, bool user)
+int mm_set_root(struct domain_mm *mm, struct mm_vcpu *mv, mfn_t mfn, bool user)
 {
-	mfn_t *slot = user ? &mm->user_root : &mm->root;
+	mfn_t *slot = user ? &mv->user_root : &mv->root;
 	if (user && mfn == 0)
 		mfn = INVALID_MFN;                 /* NEW_USER_BASEPTR 0: no user tables */
 	else {
@@ -702,9 +811,10 @@ int mm_set_root(struct domain_mm *mm, mfn_t mfn, bool user)
 	return 0;
 }
 
-int mm_l1_slot(struct domain_mm *mm, uint64_t va, mfn_t *l1, unsigned *slot)
+int mm_l1_slot(struct domain_mm *mm, const struct mm_vcpu *mv, uint64_t va, mfn_t *l1, unsigned *slot)
 {
-	mfn_t mfn = mm->root;
+	(void)mm;
+	mfn_t mfn = mv->root;
 	if (mfn == INVALID_MFN)
 		return -VIREO_EINVAL;
 	for (unsigned level = 4; level > 1; level--) {
@@ -786,19 +896,19 @@ static void ldt_put_frames(struct domain_mm *mm, const mfn_t *frames, unsigned n
 		mm_put_desc_page(mm, frames[i]);
 }
 
-int mm_set_ldt(struct domain_mm *mm, uint64_t va, unsigned entries)
+int mm_set_ldt(struct domain_mm *mm, struct mm_vcpu *mv, uint64_t va, unsigned entries)
 {
 	mfn_t frames[MM_LDT_FRAMES];
 	unsigned i, nr = (entries + 511) / 512;
-	uint64_t *copy = mm->ldt_copy;
-	unsigned order = mm->ldt_copy_order;
+	uint64_t *copy = mv->ldt_copy;
+	unsigned order = mv->ldt_copy_order;
 	int rc = 0;
 
 	/* Check and take the new frames first: a refusal changes nothing. */
 	for (i = 0; i < nr; i++) {
 		mfn_t l1;
 		unsigned slot;
-		if (mm_l1_slot(mm, va + (uint64_t)i * PAGE_SIZE, &l1, &slot) != 0 ||
+		if (mm_l1_slot(mm, mv, va + (uint64_t)i * PAGE_SIZE, &l1, &slot) != 0 ||
 		    !(table_of(l1)[slot] & PTE_P)) {
 			rc = -VIREO_EFAULT;
 			break;
@@ -821,50 +931,57 @@ int mm_set_ldt(struct domain_mm *mm, uint64_t va, unsigned entries)
 
 	/* The point of no return: the new LDT is loaded before the old one's frames go. */
 	mfn_t old[MM_LDT_FRAMES];
-	unsigned old_nr = (mm->ldt_entries + 511) / 512;
-	uint64_t *old_copy = mm->ldt_copy;
-	unsigned old_order = mm->ldt_copy_order;
+	unsigned old_nr = (mv->ldt_entries + 511) / 512;
+	uint64_t *old_copy = mv->ldt_copy;
+	unsigned old_order = mv->ldt_copy_order;
 	for (i = 0; i < MM_LDT_FRAMES; i++) {
-		old[i] = mm->ldt_frames[i];
-		mm->ldt_frames[i] = i < nr ? frames[i] : INVALID_MFN;
+		old[i] = mv->ldt_frames[i];
+		mv->ldt_frames[i] = i < nr ? frames[i] : INVALID_MFN;
 	}
 	for (unsigned e = 0; e < entries; e++)
 		copy[e] = table_of(frames[e / 512])[e % 512];
 	/* Past the limit too: nothing unchecked in the buffer, whatever a limit bug would show. */
 	for (unsigned e = entries; nr && e < (PAGE_SIZE << order) / 8; e++)
 		copy[e] = 0;
-	mm->ldt_entries = entries;
-	mm->ldt_base = entries ? va : 0;
-	mm->ldt_copy = nr ? copy : NULL;
-	mm->ldt_copy_order = nr ? order : 0;
-	machine_guest_ldt_load(mm->ldt_copy, entries);
+	mv->ldt_entries = entries;
+	mv->ldt_base = entries ? va : 0;
+	mv->ldt_copy = nr ? copy : NULL;
+	mv->ldt_copy_order = nr ? order : 0;
+	machine_guest_ldt_load(mv->ldt_copy, entries);
 	ldt_put_frames(mm, old, old_nr);
-	if (old_copy && old_copy != mm->ldt_copy)
+	if (old_copy && old_copy != mv->ldt_copy)
 		frame_free(virt_to_mfn(old_copy), old_order);
 	return 0;
 }
 
+/*
+ * Every vCPU's copy, whichever CPU has it loaded: the copies are hypervisor
+ * memory, so the store is all (an 8-byte store the CPU reads whole).
+ */
 void mm_ldt_update(struct domain_mm *mm, mfn_t mfn, unsigned slot, uint64_t desc)
 {
-	for (unsigned i = 0; i < (mm->ldt_entries + 511) / 512; i++) {
-		unsigned e = i * 512 + slot;
-		if (mm->ldt_frames[i] == mfn && e < mm->ldt_entries)
-			mm->ldt_copy[e] = desc;
+	for (unsigned v = 0; v < MM_MAX_VCPUS; v++) {
+		struct mm_vcpu *mv = &mm->vcpu[v];
+		for (unsigned i = 0; i < (mv->ldt_entries + 511) / 512; i++) {
+			unsigned e = i * 512 + slot;
+			if (mv->ldt_frames[i] == mfn && e < mv->ldt_entries)
+				__atomic_store_n(&mv->ldt_copy[e], desc, __ATOMIC_RELAXED);
+		}
 	}
 }
 
-/* The LDT's references dropped and its copy freed (mm_relinquish; no machine state touched). */
-static void ldt_drop(struct domain_mm *mm)
+/* A vCPU's LDT references dropped and its copy freed (mm_relinquish; no machine state touched). */
+static void ldt_drop(struct domain_mm *mm, struct mm_vcpu *mv)
 {
-	ldt_put_frames(mm, mm->ldt_frames, (mm->ldt_entries + 511) / 512);
+	ldt_put_frames(mm, mv->ldt_frames, (mv->ldt_entries + 511) / 512);
 	for (unsigned i = 0; i < MM_LDT_FRAMES; i++)
-		mm->ldt_frames[i] = INVALID_MFN;
-	if (mm->ldt_copy)
-		frame_free(virt_to_mfn(mm->ldt_copy), mm->ldt_copy_order);
-	mm->ldt_copy = NULL;
-	mm->ldt_copy_order = 0;
-	mm->ldt_entries = 0;
-	mm->ldt_base = 0;
+		mv->ldt_frames[i] = INVALID_MFN;
+	if (mv->ldt_copy)
+		frame_free(virt_to_mfn(mv->ldt_copy), mv->ldt_copy_order);
+	mv->ldt_copy = NULL;
+	mv->ldt_copy_order = 0;
+	mv->ldt_entries = 0;
+	mv->ldt_base = 0;
 }
 
 int mm_get_writable(struct domain_mm *mm, mfn_t mfn)
@@ -916,27 +1033,28 @@ int mm_copy_page(struct domain_mm *mm, mfn_t dst, mfn_t src)
 
 /* ---- the end of a domain ---------------------------------------------------- */
 
-static void ldt_drop(struct domain_mm *mm);
-
 void mm_relinquish(struct domain_mm *mm, const mfn_t *frames, uint64_t nr)
 {
-	const mfn_t roots[2] = { mm->root, mm->user_root };
+	for (unsigned v = 0; v < MM_MAX_VCPUS; v++) {
+		struct mm_vcpu *mv = &mm->vcpu[v];
+		const mfn_t roots[2] = { mv->root, mv->user_root };
 
-	mm->root = mm->user_root = INVALID_MFN;
-	for (unsigned r = 0; r < 2; r++)
-		if (roots[r] != INVALID_MFN)
-			put_page_and_type(mm, roots[r]);
+		mv->root = mv->user_root = INVALID_MFN;
+		for (unsigned r = 0; r < 2; r++)
+			if (roots[r] != INVALID_MFN)
+				put_page_and_type(mm, roots[r]);
+		for (unsigned g = 0; g < (mv->gdt_entries + 511) / 512; g++)
+			put_page_and_type(mm, mv->gdt_frames[g]);
+		for (unsigned g = 0; g < MM_GDT_FRAMES; g++)
+			mv->gdt_frames[g] = INVALID_MFN;
+		mv->gdt_entries = 0;
+		ldt_drop(mm, mv);
+	}
 	for (unsigned h = 0; h < MM_HELD_MAX; h++) {
 		if (mm->held[h] != INVALID_MFN)
 			put_page_and_type(mm, mm->held[h]);
 		mm->held[h] = INVALID_MFN;
 	}
-	for (unsigned g = 0; g < (mm->gdt_entries + 511) / 512; g++)
-		put_page_and_type(mm, mm->gdt_frames[g]);
-	for (unsigned g = 0; g < MM_GDT_FRAMES; g++)
-		mm->gdt_frames[g] = INVALID_MFN;
-	mm->gdt_entries = 0;
-	ldt_drop(mm);
 	/* With the pins gone, nothing anchors a table: each one's last type reference drops. */
 	for (uint64_t i = 0; i < nr; i++)
 		if (frames[i] != INVALID_MFN && mm_owns(mm, frames[i]) && (frame_table[frames[i]].flags & PGF_pinned)) {
@@ -965,10 +1083,3 @@ bool mm_give_back(struct domain_mm *mm, mfn_t mfn)
 	return false;
 }
 
-void mm_flush_tlb(struct domain_mm *mm)
-{
-	machine_tlb_flush_local();
-	mm->clock++;
-	mm->pending = 0;
-	mm->stats.flushes++;
-}

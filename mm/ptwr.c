@@ -94,8 +94,8 @@ static uint64_t cmp_flags(uint64_t rflags, uint64_t a, uint64_t b)
 	return f;
 }
 
-int ptwr_emulate(struct domain_mm *mm, uint64_t va, const uint8_t *insn, unsigned n,
-		 struct ptwr_regs *regs, unsigned *advance)
+int ptwr_emulate(struct domain_mm *mm, const struct mm_vcpu *mv, uint64_t va, const uint8_t *insn,
+		 unsigned n, struct ptwr_regs *regs, unsigned *advance)
 {
 	struct ptwr_insn d;
 	mfn_t l1;
@@ -107,7 +107,7 @@ int ptwr_emulate(struct domain_mm *mm, uint64_t va, const uint8_t *insn, unsigne
 	if ((va & 7) || ptwr_decode(insn, n, &d) != 0)
 		return -VIREO_EINVAL;
 	spin_lock(&mm->lock);
-	rc = mm_l1_slot(mm, va, &l1, &slot);
+	rc = mm_l1_slot(mm, mv, va, &l1, &slot);
 	uint64_t e = rc ? 0 : ((const uint64_t *)mfn_to_virt(l1))[slot];
 	mfn_t target = (e & PTE_ADDR) >> PAGE_SHIFT;
 	const struct page_info *pg = mfn_to_page(target);

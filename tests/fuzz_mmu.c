@@ -300,7 +300,7 @@ static uint64_t pte_flags(unsigned f)
 static bool slot_of(const struct domain *d, uint64_t va, unsigned level, mfn_t *table,
 		    unsigned *slot)
 {
-	mfn_t mfn = d->mm.root;
+	mfn_t mfn = d->mm.vcpu[0].root;
 	if (mfn == INVALID_MFN)
 		return false;
 	for (unsigned lv = 4; ; lv--) {
@@ -803,11 +803,11 @@ NO_COVERAGE static void snapshot(void)
 	memcpy(ft_before + lo, frame_table + lo, (hi - lo) * sizeof(*frame_table));
 	memcpy(m2p_before + lo, machine_to_phys + lo, (hi - lo) * sizeof(*machine_to_phys));
 	for (unsigned i = 0; i < ndoms; i++) {
-		roots_before[i][0] = mms[i]->root;
-		roots_before[i][1] = mms[i]->user_root;
+		roots_before[i][0] = mms[i]->vcpu[0].root;
+		roots_before[i][1] = mms[i]->vcpu[0].user_root;
 		clock_before[i] = mms[i]->clock;
-		ldt_entries_before[i] = mms[i]->ldt_entries;
-		ldt_base_before[i] = mms[i]->ldt_base;
+		ldt_entries_before[i] = mms[i]->vcpu[0].ldt_entries;
+		ldt_base_before[i] = mms[i]->vcpu[0].ldt_base;
 	}
 	pt_sum_before = pt_contents_sum();
 }
@@ -842,9 +842,9 @@ NO_COVERAGE static void check_unchanged(void)
 			fail("refused, yet the M2P entry of frame %llu changed", (unsigned long long)m);
 	}
 	for (unsigned i = 0; i < ndoms; i++) {
-		if (roots_before[i][0] != mms[i]->root || roots_before[i][1] != mms[i]->user_root)
+		if (roots_before[i][0] != mms[i]->vcpu[0].root || roots_before[i][1] != mms[i]->vcpu[0].user_root)
 			fail("refused, yet domain %u's roots changed", i);
-		if (ldt_entries_before[i] != mms[i]->ldt_entries || ldt_base_before[i] != mms[i]->ldt_base)
+		if (ldt_entries_before[i] != mms[i]->vcpu[0].ldt_entries || ldt_base_before[i] != mms[i]->vcpu[0].ldt_base)
 			fail("refused, yet domain %u's LDT changed", i);
 	}
 	if (pt_contents_sum() != pt_sum_before)
@@ -925,8 +925,8 @@ NO_COVERAGE static bool changed_since_audit(bool first)
 	bool changed = first ||
 		       memcmp(ft_audited + lo, frame_table + lo, (hi - lo) * sizeof(*frame_table));
 	for (unsigned i = 0; i < ndoms && !changed; i++)
-		changed = roots_audited[i][0] != mms[i]->root || roots_audited[i][1] != mms[i]->user_root ||
-			  ldt_audited[i] != mms[i]->ldt_entries;
+		changed = roots_audited[i][0] != mms[i]->vcpu[0].root || roots_audited[i][1] != mms[i]->vcpu[0].user_root ||
+			  ldt_audited[i] != mms[i]->vcpu[0].ldt_entries;
 	for (mfn_t m = lo; m < hi && !changed; m++)
 		if (frame_table[m].flags & PGF_validated)
 			changed = memcmp(pt_audited + (m - lo) * PAGE_SIZE, mfn_to_virt(m), PAGE_SIZE);
@@ -934,9 +934,9 @@ NO_COVERAGE static bool changed_since_audit(bool first)
 		return false;
 	memcpy(ft_audited + lo, frame_table + lo, (hi - lo) * sizeof(*frame_table));
 	for (unsigned i = 0; i < ndoms; i++) {
-		roots_audited[i][0] = mms[i]->root;
-		roots_audited[i][1] = mms[i]->user_root;
-		ldt_audited[i] = mms[i]->ldt_entries;
+		roots_audited[i][0] = mms[i]->vcpu[0].root;
+		roots_audited[i][1] = mms[i]->vcpu[0].user_root;
+		ldt_audited[i] = mms[i]->vcpu[0].ldt_entries;
 	}
 	for (mfn_t m = lo; m < hi; m++)
 		if (frame_table[m].flags & PGF_validated)
@@ -1092,14 +1092,14 @@ NO_COVERAGE static void applied_check(unsigned actor, const struct call *c)
 			fail("unpinned, yet frame %llu is pinned", (unsigned long long)m);
 		return;
 	case MMUEXT_NEW_BASEPTR:
-		if (mm->root != m)
+		if (mm->vcpu[0].root != m)
 			fail("NEW_BASEPTR %llu done, yet the root is %llu", (unsigned long long)m,
-			     (unsigned long long)mm->root);
+			     (unsigned long long)mm->vcpu[0].root);
 		return;
 	case MMUEXT_NEW_USER_BASEPTR:
-		if (mm->user_root != (m ? m : INVALID_MFN))
+		if (mm->vcpu[0].user_root != (m ? m : INVALID_MFN))
 			fail("NEW_USER_BASEPTR %llu done, yet the user root is %llu", (unsigned long long)m,
-			     (unsigned long long)mm->user_root);
+			     (unsigned long long)mm->vcpu[0].user_root);
 		return;
 	case MMUEXT_CLEAR_PAGE:
 		for (unsigned i = 0; m != req.pdone_mfn && i < PAGE_SIZE; i++)
@@ -1111,11 +1111,11 @@ NO_COVERAGE static void applied_check(unsigned actor, const struct call *c)
 			fail("COPY_PAGE to %llu done, yet it differs from the source", (unsigned long long)m);
 		return;
 	case MMUEXT_SET_LDT:
-		if (mm->ldt_entries != req.x.arg2.nr_ents ||
-		    (mm->ldt_entries && mm->ldt_base != req.x.arg1.linear_addr))
+		if (mm->vcpu[0].ldt_entries != req.x.arg2.nr_ents ||
+		    (mm->vcpu[0].ldt_entries && mm->vcpu[0].ldt_base != req.x.arg1.linear_addr))
 			fail("SET_LDT(0x%llx, %u) done, yet the LDT is %u entries at 0x%llx",
-			     (unsigned long long)req.x.arg1.linear_addr, req.x.arg2.nr_ents, mm->ldt_entries,
-			     (unsigned long long)mm->ldt_base);
+			     (unsigned long long)req.x.arg1.linear_addr, req.x.arg2.nr_ents, mm->vcpu[0].ldt_entries,
+			     (unsigned long long)mm->vcpu[0].ldt_base);
 		return;
 	}
 }
@@ -1256,7 +1256,7 @@ static void emulate_pt_write(unsigned actor, struct in *in)
 	unsigned advance = 0;
 	cur_call = &c;
 	snapshot();
-	int rc = ptwr_emulate(mm, va, insn, n, &regs, &advance);
+	int rc = ptwr_emulate(mm, &mm->vcpu[0], va, insn, n, &regs, &advance);
 	cur_rc = rc;
 	if (trace) {
 		printf("op %u: d%u ptwr at 0x%llx, %u bytes:", op_no, actor, (unsigned long long)va, n);

@@ -218,7 +218,7 @@ static mfn_t new_l1(struct domain *d, unsigned k)
 static void builder_tables_validate(void)
 {
 	REQUIRE(setup());
-	mfn_t root = A->mm.root;
+	mfn_t root = A->mm.vcpu[0].root;
 	CHECK_EQ(frame_table[root].type, PGT_l4);
 	CHECK(frame_table[root].flags & PGF_pinned);
 	CHECK_EQ(frame_table[root].count, 3);           /* the pin, the root, its read-only mapping */
@@ -257,9 +257,9 @@ static void foreign_frames_refused(void)
 	REFUSED(one_update(A, slot_ptr(l1, 0), pte(0x100, PTE_P)), VIREO_EPERM);          /* nobody's */
 	REFUSED(one_update(A, slot_ptr(l1, 0), pte(frame_table_frames + 5, PTE_P)), VIREO_EPERM);
 	/* Nor may it write another domain's table, pin it, or make it its root. */
-	REFUSED(one_update(A, slot_ptr(B->mm.root, 0), 0), VIREO_EPERM);
+	REFUSED(one_update(A, slot_ptr(B->mm.vcpu[0].root, 0), 0), VIREO_EPERM);
 	REFUSED(ext(A, MMUEXT_PIN_L1_TABLE, spare(B, 0), 0), VIREO_EPERM);
-	REFUSED(ext(A, MMUEXT_NEW_BASEPTR, B->mm.root, 0), VIREO_EPERM);
+	REFUSED(ext(A, MMUEXT_NEW_BASEPTR, B->mm.vcpu[0].root, 0), VIREO_EPERM);
 	teardown();
 }
 
@@ -287,7 +287,7 @@ static void page_tables_never_writable(void)
 	mfn_t l1 = new_l1(A, 0), other = new_l1(A, 1);
 	REQUIRE(l1 != INVALID_MFN && other != INVALID_MFN);
 	REFUSED(one_update(A, slot_ptr(l1, 0), pte(other, PTE_P | PTE_W)), VIREO_EBUSY);
-	REFUSED(one_update(A, slot_ptr(l1, 0), pte(A->mm.root, PTE_P | PTE_W)), VIREO_EBUSY);
+	REFUSED(one_update(A, slot_ptr(l1, 0), pte(A->mm.vcpu[0].root, PTE_P | PTE_W)), VIREO_EBUSY);
 	REFUSED(one_update(A, slot_ptr(l1, 0), pte(l1, PTE_P | PTE_W)), VIREO_EBUSY);    /* itself */
 	CHECK_EQ(one_update(A, slot_ptr(l1, 0), pte(other, PTE_P)), 0);                 /* read-only is fine */
 	/* And the other way: a writably mapped frame cannot become a table. */
@@ -324,14 +324,14 @@ static void hypervisor_l4_slots_refused(void)
 {
 	REQUIRE(setup());
 	for (unsigned s = 256; s < 272; s += 5)
-		REFUSED(one_update(A, slot_ptr(A->mm.root, s), 0), VIREO_EINVAL);
+		REFUSED(one_update(A, slot_ptr(A->mm.vcpu[0].root, s), 0), VIREO_EINVAL);
 	teardown();
 }
 
 static void linear_page_tables_refused(void)
 {
 	REQUIRE(setup());
-	mfn_t root = A->mm.root;
+	mfn_t root = A->mm.vcpu[0].root;
 	REFUSED(one_update(A, slot_ptr(root, 5), pte(root, PTE_P)), VIREO_EBUSY);
 	mfn_t l2 = spare(A, 0);
 	CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, l2, 0), 0);
@@ -367,7 +367,7 @@ static void failed_validation_rolls_back(void)
 static void pins_and_roots(void)
 {
 	REQUIRE(setup());
-	mfn_t root = A->mm.root, l1 = new_l1(A, 0);
+	mfn_t root = A->mm.vcpu[0].root, l1 = new_l1(A, 0);
 	REFUSED(ext(A, MMUEXT_UNPIN_TABLE, spare(A, 5), 0), VIREO_EINVAL);      /* not pinned */
 	REFUSED(ext(A, MMUEXT_PIN_L1_TABLE, l1, 0), VIREO_EINVAL);             /* already pinned */
 	REFUSED(ext(A, MMUEXT_PIN_L2_TABLE, l1, 0), VIREO_EINVAL);             /* pinned already, other type */
@@ -395,7 +395,7 @@ static void pins_and_roots(void)
 static void build_switch_teardown(void)
 {
 	REQUIRE(setup());
-	mfn_t root = A->mm.root, l4 = spare(A, 0), l3 = spare(A, 1), l2 = spare(A, 2), l1 = spare(A, 3);
+	mfn_t root = A->mm.vcpu[0].root, l4 = spare(A, 0), l3 = spare(A, 1), l2 = spare(A, 2), l1 = spare(A, 3);
 	mfn_t data[8];
 	for (int i = 0; i < 4; i++)
 		CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, spare(A, i), 0), 0);
@@ -419,7 +419,7 @@ static void build_switch_teardown(void)
 	CHECK_EQ(frame_table[data[3]].type, PGT_writable);
 	CHECK_EQ(audit(), 0);
 	CHECK_EQ(ext(A, MMUEXT_NEW_BASEPTR, l4, 0), 0);
-	CHECK_EQ(A->mm.root, l4);
+	CHECK_EQ(A->mm.vcpu[0].root, l4);
 	uint64_t va = 200ull << 39 | 3 << 12, v = 0x1234567890ull, got = 0;
 	CHECK_EQ(copy_to_guest(va, &v, 8), 0);
 	CHECK_EQ(page(data[3])[0], (int64_t)v);
@@ -526,7 +526,7 @@ static void update_va_mapping_and_flushes(void)
 	uint64_t va = A->layout.vstack_end + 0x40000;        /* slack: mapped, writable */
 	mfn_t l1;
 	unsigned slot;
-	REQUIRE(mm_l1_slot(&A->mm, va, &l1, &slot) == 0);
+	REQUIRE(mm_l1_slot(&A->mm, &A->mm.vcpu[0], va, &l1, &slot) == 0);
 	mfn_t data = spare(A, 0);
 	uint64_t f0 = A->mm.stats.flushes, i0 = A->mm.stats.invlpgs;
 	hosted_switch_to(A);
@@ -544,7 +544,7 @@ static void update_va_mapping_and_flushes(void)
 	REFUSED(hosted_hypercall(__HYPERVISOR_update_va_mapping, 0xFFFF830000000000ull, 0, 0, 0, 0, NULL), VIREO_EINVAL);
 	REFUSED(hosted_hypercall(__HYPERVISOR_update_va_mapping, 0x0000900000000000ull, 0, 0, 0, 0, NULL), VIREO_EINVAL);
 	/* Making a page-table frame writable through it. */
-	REFUSED(hosted_hypercall(__HYPERVISOR_update_va_mapping, va, pte(A->mm.root, PTE_P | PTE_W), 0, 0, 0, NULL), VIREO_EBUSY);
+	REFUSED(hosted_hypercall(__HYPERVISOR_update_va_mapping, va, pte(A->mm.vcpu[0].root, PTE_P | PTE_W), 0, 0, 0, NULL), VIREO_EBUSY);
 	/* A bad vCPU-mask pointer: the update is done, the flush request faults. */
 	CHECK_EQ(hosted_hypercall(__HYPERVISOR_update_va_mapping, va, pte(data, PTE_P), UVMF_INVLPG | 0x10000, 0, 0, NULL),
 		 -VIREO_EFAULT);
@@ -662,37 +662,37 @@ static void ptwr_emulates_validated_writes(void)
 	unsigned adv = 0;
 	r.gpr[0] = pte(data, PTE_P | PTE_W);
 	/* Not enabled: a real fault. */
-	REFUSED(ptwr_emulate(&A->mm, va + 8, mov_rax, 3, &r, &adv), VIREO_EPERM);
+	REFUSED(ptwr_emulate(&A->mm, &A->mm.vcpu[0], va + 8, mov_rax, 3, &r, &adv), VIREO_EPERM);
 	CHECK_EQ(hosted_hypercall(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_writable_pagetables, 0, 0, 0, NULL), 0);
 	CHECK_EQ(hosted_hypercall(__HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_m2p_strict, 0, 0, 0, NULL), -VIREO_EINVAL);
-	CHECK_EQ(ptwr_emulate(&A->mm, va + 8, mov_rax, 3, &r, &adv), 0);
+	CHECK_EQ(ptwr_emulate(&A->mm, &A->mm.vcpu[0], va + 8, mov_rax, 3, &r, &adv), 0);
 	CHECK_EQ(adv, 3);
 	CHECK_EQ(page(l1)[1], (int64_t)pte(data, PTE_P | PTE_W | PTE_U));
 	CHECK_EQ(frame_table[data].type_count, 1);
 	/* xchg returns the old entry. */
 	r.gpr[2] = pte(data, PTE_P);
-	CHECK_EQ(ptwr_emulate(&A->mm, va + 8, xchg_rdx, 3, &r, &adv), 0);
+	CHECK_EQ(ptwr_emulate(&A->mm, &A->mm.vcpu[0], va + 8, xchg_rdx, 3, &r, &adv), 0);
 	CHECK_EQ(r.gpr[2], (int64_t)pte(data, PTE_P | PTE_W | PTE_U));
 	CHECK_EQ(frame_table[data].type_count, 0);
 	/* cmpxchg: a mismatch loads RAX and clears ZF; a match writes and sets ZF. */
 	r.gpr[0] = 12345;
 	r.gpr[6] = 0;
-	CHECK_EQ(ptwr_emulate(&A->mm, va + 8, cmpxchg_rsi, 5, &r, &adv), 0);
+	CHECK_EQ(ptwr_emulate(&A->mm, &A->mm.vcpu[0], va + 8, cmpxchg_rsi, 5, &r, &adv), 0);
 	CHECK_EQ(r.gpr[0], (int64_t)pte(data, PTE_P | PTE_U));
 	CHECK_EQ(r.rflags & 0x40, 0);
-	CHECK_EQ(ptwr_emulate(&A->mm, va + 8, cmpxchg_rsi, 5, &r, &adv), 0);
+	CHECK_EQ(ptwr_emulate(&A->mm, &A->mm.vcpu[0], va + 8, cmpxchg_rsi, 5, &r, &adv), 0);
 	CHECK_EQ(r.rflags & 0x40, 0x40);
 	CHECK_EQ(page(l1)[1], 0);
 	/* The rules hold: a foreign frame, the L1 itself writable, a misaligned write. */
 	r.gpr[0] = pte(spare(B, 0), PTE_P);
-	REFUSED(ptwr_emulate(&A->mm, va + 16, mov_rax, 3, &r, &adv), VIREO_EPERM);
+	REFUSED(ptwr_emulate(&A->mm, &A->mm.vcpu[0], va + 16, mov_rax, 3, &r, &adv), VIREO_EPERM);
 	r.gpr[0] = pte(l1, PTE_P | PTE_W);
-	REFUSED(ptwr_emulate(&A->mm, va + 16, mov_rax, 3, &r, &adv), VIREO_EBUSY);
-	REFUSED(ptwr_emulate(&A->mm, va + 4, mov_rax, 3, &r, &adv), VIREO_EINVAL);
+	REFUSED(ptwr_emulate(&A->mm, &A->mm.vcpu[0], va + 16, mov_rax, 3, &r, &adv), VIREO_EBUSY);
+	REFUSED(ptwr_emulate(&A->mm, &A->mm.vcpu[0], va + 4, mov_rax, 3, &r, &adv), VIREO_EINVAL);
 	/* Only L1s: a write to the root through its read-only mapping is a real fault. */
 	uint64_t root_va = A->layout.vpt_start;
 	r.gpr[0] = 0;
-	REFUSED(ptwr_emulate(&A->mm, root_va, mov_rax, 3, &r, &adv), VIREO_EINVAL);
+	REFUSED(ptwr_emulate(&A->mm, &A->mm.vcpu[0], root_va, mov_rax, 3, &r, &adv), VIREO_EINVAL);
 	CHECK_EQ(A->mm.stats.emulated, 3);
 	teardown();
 }
@@ -804,7 +804,7 @@ static void update_va_mapping_otherdomain(void)
 	uint64_t va = B->layout.vstack_end + 0x40000;        /* B's slack: mapped, writable */
 	mfn_t x = spare(A, 0), old_l1;
 	unsigned slot;
-	REQUIRE(mm_l1_slot(&B->mm, va, &old_l1, &slot) == 0);
+	REQUIRE(mm_l1_slot(&B->mm, &B->mm.vcpu[0], va, &old_l1, &slot) == 0);
 	uint64_t old = page(old_l1)[slot];
 	page(x)[0] = 0x5EC2E7;
 	CHECK_EQ(uvm_other(B, va, pte(x, PTE_P | PTE_W), UVMF_INVLPG, A->domid), 0);
@@ -965,8 +965,8 @@ static void gdt_good_descriptors(void)
 	CHECK_EQ(frame_table[g].type, PGT_seg_desc);
 	CHECK_EQ(frame_table[g].count, 1);
 	CHECK_EQ(frame_table[g].type_count, 1);
-	CHECK_EQ(A->mm.gdt_entries, 5);
-	CHECK_EQ(A->mm.gdt_frames[0], g);
+	CHECK_EQ(A->mm.vcpu[0].gdt_entries, 5);
+	CHECK_EQ(A->mm.vcpu[0].gdt_frames[0], g);
 	const uint64_t *cpu = hosted_guest_gdt();
 	CHECK_EQ(cpu[0], 0);
 	CHECK_EQ(cpu[1], DESC_CODE3);
@@ -997,7 +997,7 @@ static void gdt_good_descriptors(void)
 	REFUSED(set_gdt(A, all, MM_GDT_FRAMES, 7169), VIREO_EINVAL);
 	/* Back to none: every reference dropped, the CPU's copy cleared. */
 	CHECK_EQ(set_gdt(A, NULL, 0, 0), 0);
-	CHECK_EQ(A->mm.gdt_entries, 0);
+	CHECK_EQ(A->mm.vcpu[0].gdt_entries, 0);
 	CHECK_EQ(frame_table[g].type_count, 0);
 	CHECK_EQ(frame_table[g].count, 1);                /* the read-only mapping */
 	CHECK_EQ(cpu[1], 0);
@@ -1033,8 +1033,8 @@ static void gdt_bad_descriptors_refused(void)
 	mfn_t two[2] = { good, worse };
 	REFUSED(set_gdt(A, two, 2, 600), VIREO_EINVAL);
 	CHECK_EQ(frame_table[good].type_count, 0);
-	CHECK_EQ(A->mm.gdt_entries, 3);
-	CHECK_EQ(A->mm.gdt_frames[0], g);
+	CHECK_EQ(A->mm.vcpu[0].gdt_entries, 3);
+	CHECK_EQ(A->mm.vcpu[0].gdt_frames[0], g);
 	CHECK_EQ(hosted_guest_gdt()[2], DESC_DATA3);
 	CHECK_EQ(hosted_guest_gdt()[513], 0);
 	teardown();
@@ -1054,7 +1054,7 @@ static void gdt_frames_refused(void)
 	CHECK_EQ(one_update(A, slot_ptr(l1, 0), pte(g, PTE_P | PTE_W)), 0);
 	REFUSED(set_gdt(A, &g, 1, 1), VIREO_EBUSY);
 	REFUSED(set_gdt(A, &l1, 1, 1), VIREO_EBUSY);
-	REFUSED(set_gdt(A, &A->mm.root, 1, 1), VIREO_EBUSY);
+	REFUSED(set_gdt(A, &A->mm.vcpu[0].root, 1, 1), VIREO_EBUSY);
 	/* Too many entries; a frame list it cannot read. */
 	REFUSED(set_gdt(A, &g, 1, 7169), VIREO_EINVAL);
 	REFUSED(set_gdt(A, &g, 1, 0xFFFFFFFFu), VIREO_EINVAL);
@@ -1097,14 +1097,14 @@ static void gdt_update_descriptor(void)
 	CHECK_EQ(cpu[2], DESC_CODE3);
 	REFUSED(update_desc(A, desc_ma(g, 2) + 4, DESC_DATA3), VIREO_EINVAL);
 	REFUSED(update_desc(A, desc_ma(spare(B, 0), 2), DESC_DATA3), VIREO_EPERM);
-	REFUSED(update_desc(A, desc_ma(B->mm.root, 0), 0), VIREO_EPERM);
+	REFUSED(update_desc(A, desc_ma(B->mm.vcpu[0].root, 0), 0), VIREO_EPERM);
 	REFUSED(update_desc(A, desc_ma(frame_table_frames + 1, 0), DESC_DATA3), VIREO_EPERM);
 	/* A frame that is not a GDT frame: a plain write where it may be writable, never into a table. */
 	CHECK_EQ(update_desc(A, desc_ma(data, 1), DESC_DATA3), 0);
 	CHECK_EQ(page(data)[1], DESC_DATA3);
 	CHECK_EQ(frame_table[data].type_count, 0);
 	CHECK_EQ(cpu[1], DESC_NP_GATE);
-	REFUSED(update_desc(A, desc_ma(A->mm.root, 1), DESC_DATA3), VIREO_EBUSY);
+	REFUSED(update_desc(A, desc_ma(A->mm.vcpu[0].root, 1), DESC_DATA3), VIREO_EBUSY);
 	/* Batched in a multicall, as Linux does for its TLS entries. */
 	struct multicall_entry mc[2] = {
 		{ .op = __HYPERVISOR_update_descriptor, .args = { desc_ma(g, 2), DESC_DATA3 } },
@@ -1198,12 +1198,12 @@ static void ldt_good_descriptors(void)
 	CHECK_EQ(frame_table[f].type, PGT_seg_desc);
 	CHECK_EQ(frame_table[f].count, 2);            /* the read-only mapping, the LDT */
 	CHECK_EQ(frame_table[f].type_count, 1);
-	CHECK_EQ(A->mm.ldt_entries, 3);
-	CHECK_EQ(A->mm.ldt_base, va);
-	CHECK_EQ(A->mm.ldt_frames[0], f);
+	CHECK_EQ(A->mm.vcpu[0].ldt_entries, 3);
+	CHECK_EQ(A->mm.vcpu[0].ldt_base, va);
+	CHECK_EQ(A->mm.vcpu[0].ldt_frames[0], f);
 	const uint64_t *cpu = hosted_guest_ldt(&n);
 	REQUIRE(cpu != NULL);
-	CHECK(cpu == A->mm.ldt_copy);                 /* loaded: the hypervisor's copy, not the frame */
+	CHECK(cpu == A->mm.vcpu[0].ldt_copy);                 /* loaded: the hypervisor's copy, not the frame */
 	CHECK(cpu != (const uint64_t *)page(f));
 	CHECK_EQ(n, 3);
 	CHECK_EQ(cpu[0], DESC_CODE3);
@@ -1232,8 +1232,8 @@ static void ldt_good_descriptors(void)
 	CHECK_EQ(set_ldt(A, 0, 0), 0);
 	CHECK_EQ(frame_table[f].type_count, 0);
 	CHECK_EQ(frame_table[f].count, 1);            /* the read-only mapping */
-	CHECK_EQ(A->mm.ldt_entries, 0);
-	CHECK(A->mm.ldt_copy == NULL);
+	CHECK_EQ(A->mm.vcpu[0].ldt_entries, 0);
+	CHECK(A->mm.vcpu[0].ldt_copy == NULL);
 	CHECK(hosted_guest_ldt(&n) == NULL);
 	CHECK_EQ(n, 0);
 	CHECK_EQ(map_at(A, va, f, PTE_P | PTE_W), 0);  /* plain memory again */
@@ -1283,8 +1283,8 @@ static void ldt_refused(void)
 	REFUSED(set_ldt(A, va + 8, 1), VIREO_EINVAL);
 	REFUSED(set_ldt(A, va, 8193), VIREO_EINVAL);
 	/* The LDT in force is as it was. */
-	CHECK_EQ(A->mm.ldt_entries, 2);
-	CHECK_EQ(A->mm.ldt_frames[0], f);
+	CHECK_EQ(A->mm.vcpu[0].ldt_entries, 2);
+	CHECK_EQ(A->mm.vcpu[0].ldt_frames[0], f);
 	CHECK(hosted_guest_ldt(&n) == cpu);
 	CHECK_EQ(n, 2);
 	CHECK_EQ(cpu[1], DESC_DATA3);
@@ -1310,7 +1310,7 @@ static void ldt_second_set_releases_the_first(void)
 	CHECK_EQ(frame_table[f1].count, 1);
 	CHECK_EQ(frame_table[f2].type_count, 1);
 	CHECK_EQ(frame_table[f3].type_count, 1);
-	CHECK_EQ(A->mm.ldt_frames[1], f3);
+	CHECK_EQ(A->mm.vcpu[0].ldt_frames[1], f3);
 	const uint64_t *cpu = hosted_guest_ldt(&n);
 	REQUIRE(cpu != NULL);
 	CHECK_EQ(n, 600);

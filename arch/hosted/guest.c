@@ -111,6 +111,26 @@ void machine_invlpg(uint64_t va)
 	(void)va;
 }
 
+/* Nothing to flush (no TLB): counted, and shown to a test's hook while the caller waits. */
+uint64_t hosted_remote_flushes, hosted_remote_flush_mask;
+static void (*remote_flush_hook)(uint64_t mask);
+
+void hosted_set_tlb_flush_hook(void (*fn)(uint64_t mask))
+{
+	remote_flush_hook = fn;
+}
+
+void machine_tlb_flush_cpus(uint64_t mask)
+{
+	mask &= ~(1ull << cpu_id());
+	if (!mask)
+		return;
+	__atomic_fetch_add(&hosted_remote_flushes, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&hosted_remote_flush_mask, mask, __ATOMIC_RELAXED);
+	if (remote_flush_hook)
+		remote_flush_hook(mask);
+}
+
 int machine_start_on_cpu(unsigned cpu, void (*fn)(void *arg, unsigned cpu), void *arg)
 {
 	return -VIREO_EINVAL;                     /* domains run on the calling thread only */
@@ -200,7 +220,8 @@ long arch_hypercall(uint64_t nr, struct hypercall_args *a)
 void hosted_switch_to(struct domain *d)
 {
 	cpu_current[cpu_id()] = d;
-	guest_root = d && d->mm.root != INVALID_MFN ? (maddr_t)d->mm.root << PAGE_SHIFT : 0;
+	const struct mm_vcpu *mv = d ? &d->mm.vcpu[0] : NULL;          /* VCPU: the current vCPU's */
+	guest_root = mv && mv->root != INVALID_MFN ? (maddr_t)mv->root << PAGE_SHIFT : 0;
 }
 
 long hosted_hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,

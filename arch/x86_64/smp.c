@@ -192,6 +192,64 @@ static void reload_cr3(void *arg, unsigned cpu)
 	write_cr3(read_cr3());
 }
 
+/*
+ * Remote TLB flushes. A requester bumps each target's flush_req, sends it
+ * VEC_IPI_FLUSH, and waits until each flush_ack has reached the request it
+ * made. A target serves in the IPI handler, or, with interrupts off, in any
+ * spin-wait (cpu_relax, while tlb_flush_waiters is not 0): the requester's
+ * own wait is one, so two CPUs flushing each other both progress. Reloading
+ * CR3 drops every guest entry (guest entries are never global). Served
+ * requests coalesce: one reload after the last request seen covers all
+ * before it.
+ */
+uint32_t tlb_flush_waiters;
+
+void tlb_flush_serve(void)
+{
+	struct percpu *pc = &percpu[cpu_id()];
+	uint64_t req = __atomic_load_n(&pc->flush_req, __ATOMIC_ACQUIRE);
+	uint64_t ack = __atomic_load_n(&pc->flush_ack, __ATOMIC_RELAXED);
+
+	if (req == ack)
+		return;
+	write_cr3(read_cr3());                        /* serialising: the flush is done before the ack */
+	pc->flushes_served++;
+	while (ack < req &&
+	       !__atomic_compare_exchange_n(&pc->flush_ack, &ack, req, false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		;
+}
+
+static void flush_handler(struct cpu_regs *regs)
+{
+	tlb_flush_serve();
+	apic_eoi();
+}
+
+void machine_tlb_flush_cpus(uint64_t mask)
+{
+	uint64_t want[MAX_CPUS];
+	unsigned self = cpu_id();
+
+	mask &= ~(1ull << self);
+	if (nr_cpus_online < 64)
+		mask &= (1ull << nr_cpus_online) - 1;
+	if (!mask)
+		return;
+	/* Before the requests: a target spinning with interrupts off looks once this is set. */
+	__atomic_fetch_add(&tlb_flush_waiters, 1, __ATOMIC_SEQ_CST);
+	for (uint64_t m = mask; m; m &= m - 1) {
+		unsigned c = (unsigned)__builtin_ctzll(m);
+		want[c] = __atomic_add_fetch(&percpu[c].flush_req, 1, __ATOMIC_SEQ_CST);
+		apic_send_ipi(percpu[c].apic_id, VEC_IPI_FLUSH);
+	}
+	for (uint64_t m = mask; m; m &= m - 1) {
+		unsigned c = (unsigned)__builtin_ctzll(m);
+		while (__atomic_load_n(&percpu[c].flush_ack, __ATOMIC_ACQUIRE) < want[c])
+			cpu_relax();                      /* serves requests aimed at this CPU meanwhile */
+	}
+	__atomic_fetch_sub(&tlb_flush_waiters, 1, __ATOMIC_RELEASE);
+}
+
 unsigned smp_boot(const struct acpi_info *ai, unsigned max_cpus, uint32_t start_page)
 {
 	trampoline_page = start_page;
@@ -201,6 +259,7 @@ unsigned smp_boot(const struct acpi_info *ai, unsigned max_cpus, uint32_t start_
 	if (max_cpus > MAX_CPUS)
 		max_cpus = MAX_CPUS;
 	irq_register(VEC_IPI_WAKE, wake_handler);
+	irq_register(VEC_IPI_FLUSH, flush_handler);
 	for (unsigned i = 0; ai && i < ai->nr_cpus && next < max_cpus; i++) {
 		if (!ai->cpus[i].enabled || ai->cpus[i].apic_id == self)
 			continue;

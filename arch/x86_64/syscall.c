@@ -77,14 +77,12 @@ static void toggle_guest_mode(struct domain *d)
 	if (a->user_mode) {
 		a->gs_user_base = rdmsr(MSR_KERNEL_GS_BASE);
 		wrmsr(MSR_KERNEL_GS_BASE, a->gs_kernel_base);
-		machine_guest_load_root((maddr_t)d->mm.root << PAGE_SHIFT);
+		mm_load_root(&d->mm, d->mm.vcpu[0].root);           /* VCPU: the current vCPU's */
 	} else {
 		a->gs_kernel_base = rdmsr(MSR_KERNEL_GS_BASE);
 		wrmsr(MSR_KERNEL_GS_BASE, a->gs_user_base);
-		machine_guest_load_root((maddr_t)d->mm.user_root << PAGE_SHIFT);
+		mm_load_root(&d->mm, d->mm.vcpu[0].user_root);      /* VCPU: the current vCPU's */
 	}
-	/* A root load drops every guest mapping. Others read the clock (foreign mappings). */
-	__atomic_store_n(&d->mm.clock, d->mm.clock + 1, __ATOMIC_RELAXED);
 	a->user_mode = !a->user_mode;
 	a->mode_switches++;
 }
@@ -148,7 +146,7 @@ static void do_iret(struct cpu_regs *regs)
 	/* RPL 3 in the frame's CS: back to guest user mode (a kernel frame has RPL 0). */
 	struct domain *d = current_domain;
 	if ((ic.cs & 3) == 3) {
-		if (d->mm.user_root == INVALID_MFN) {
+		if (d->mm.vcpu[0].user_root == INVALID_MFN) {          /* VCPU: the current vCPU's */
 			printk("domain %u: iret to user mode with no user page tables\n", d->domid);
 			guest_fault(13, regs->rip, 0, 0);
 			return;
@@ -616,7 +614,7 @@ static bool guest_ptwr(struct cpu_regs *regs, uint64_t cr2)
 	struct ptwr_regs r = { { regs->rax, regs->rcx, regs->rdx, regs->rbx, regs->rsp, regs->rbp,
 				 regs->rsi, regs->rdi, regs->r8, regs->r9, regs->r10, regs->r11,
 				 regs->r12, regs->r13, regs->r14, regs->r15 }, regs->rflags };
-	if (ptwr_emulate(&d->mm, cr2, insn, n, &r, &advance) != 0)
+	if (ptwr_emulate(&d->mm, &d->mm.vcpu[0], cr2, insn, n, &r, &advance) != 0)   /* VCPU: the current vCPU's */
 		return false;
 	regs->rax = r.gpr[0]; regs->rcx = r.gpr[1]; regs->rdx = r.gpr[2]; regs->rbx = r.gpr[3];
 	regs->rsp = r.gpr[4]; regs->rbp = r.gpr[5]; regs->rsi = r.gpr[6]; regs->rdi = r.gpr[7];

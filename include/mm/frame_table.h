@@ -26,8 +26,8 @@
  *
  * Counts (invariants, checked from scratch by mm_audit()):
  *   count      = present entries in validated tables that map the frame
- *                + pins + page-table roots loaded from it
- *                + the times it is a frame of the guest's GDT or LDT
+ *                + pins + page-table roots of every vCPU loaded from it
+ *                + the times it is a frame of a vCPU's GDT or LDT
  *   type_count = the typed ones among them (writable L1 entries, L2..L4
  *                entries, pins, roots, GDT and LDT frames)
  *
@@ -108,7 +108,10 @@ static inline struct page_info *mfn_to_page(mfn_t mfn)
 	return mfn < frame_table_frames ? &frame_table[mfn] : 0;
 }
 
-#define MM_FLUSH_TLB 1u
+/* domain_mm.pending: flushes owed before the guest runs or is written. */
+#define MM_FLUSH_TLB    1u    /* this CPU's guest TLB */
+#define MM_FLUSH_OTHERS 2u    /* the other CPUs' of the domain (the guest asked) */
+#define MM_FLUSH_ALL    3u
 #define MM_HELD_MAX  2
 
 /* The guest's GDT: at most Xen's FIRST_RESERVED_GDT_PAGE frames of 512 descriptors. */
@@ -126,26 +129,78 @@ struct mm_stats {
 	uint64_t updates;         /* page-table entries written */
 	uint64_t ops;             /* mmuext_op operations done */
 	uint64_t flushes;         /* full TLB flushes */
+	uint64_t remote_flushes;  /* of those, ones that flushed other CPUs too (machine_tlb_flush_cpus) */
 	uint64_t invlpgs;
 	uint64_t continuations;   /* batches preempted and resumed */
 	uint64_t refused;         /* entries refused */
 	uint64_t emulated;        /* direct page-table writes emulated (mm/ptwr.c) */
 };
 
-/* A domain's MMU state (one vCPU per domain today). */
+/*
+ * One vCPU's MMU state (Xen keeps these per vCPU): its page-table roots,
+ * GDT and LDT. Guarded by the domain's domain_mm.lock like the rest; the
+ * vCPU's own CPU also reads root and user_root at guest mode switches.
+ *
+ * root: the guest kernel's L4 (CR3), INVALID_MFN before start; user_root:
+ * NEW_USER_BASEPTR, INVALID_MFN for none. Each holds a general and an L4
+ * type reference.
+ *
+ * The GDT (set_gdt): descriptors 0 .. gdt_entries-1 live in gdt_frames[0 ..
+ * ceil(gdt_entries / 512) - 1], each holding one general and one
+ * PGT_seg_desc type reference (a frame listed twice holds two). The CPU's
+ * GDT holds a copy (core/hypercall.c).
+ *
+ * The LDT (MMUEXT_SET_LDT at guest address ldt_base): descriptors 0 ..
+ * ldt_entries-1 live in ldt_frames[0 .. ceil(ldt_entries / 512) - 1], the
+ * frames its pages mapped when it was set, each holding one general and
+ * one PGT_seg_desc type reference. ldt_copy is the CPU's LDT: a copy of
+ * those descriptors in hypervisor memory (2^ldt_copy_order frames, NULL
+ * when there is no LDT), kept coherent by update_descriptor
+ * (mm_ldt_update, for every vCPU whose LDT lists the frame).
+ */
+#define MM_MAX_VCPUS 8
+struct mm_vcpu {
+	mfn_t root, user_root;
+	mfn_t gdt_frames[MM_GDT_FRAMES];
+	unsigned gdt_entries;
+	mfn_t ldt_frames[MM_LDT_FRAMES];
+	unsigned ldt_entries;
+	uint64_t ldt_base;
+	uint64_t *ldt_copy;
+	unsigned ldt_copy_order;
+};
+
+/* A domain's MMU state: shared by its vCPUs, with each vCPU's own in vcpu[]. */
 struct domain_mm {
 	spinlock_t lock;
 	uint16_t owner;           /* domid + 1 */
 	bool privileged;
-	mfn_t root;               /* the guest kernel's L4 (CR3), INVALID_MFN before start */
-	mfn_t user_root;          /* NEW_USER_BASEPTR, INVALID_MFN for none */
 	/*
-	 * Full TLB flushes (and CR3 loads) so far, from 1. Written only by the
-	 * domain's own CPU (also outside the lock, at guest mode switches);
-	 * read by another under the lock for foreign mappings (__atomic).
+	 * The physical CPUs on which one of the domain's vCPUs runs or may
+	 * still hold guest TLB entries (bit n: CPU n): set by mm_cpu_enter
+	 * before a CPU loads one of the domain's roots, cleared by
+	 * mm_cpu_leave after it loaded the hypervisor's own. Atomic; read by
+	 * type changes to decide whether other CPUs must be flushed at once.
 	 */
-	uint32_t clock;
-	uint32_t pending;         /* MM_FLUSH_*: owed before the guest runs or is written */
+	uint64_t cpus;
+	/*
+	 * The flush clock: full flushes of every CPU in cpus so far, from 1
+	 * (low half, `clock`), and a count of mm_cpu_enter calls (high half,
+	 * `enters`), in one atomic word. It advances under the lock (a flush
+	 * of every CPU, mm_flush_tlb) or outside it on the domain's CPU, at a
+	 * guest mode switch or root load, when that CPU is the only one in
+	 * cpus (mm_cpu_flushed): a compare-and-swap with the word read before
+	 * the flush, which fails if another CPU entered meanwhile. Another
+	 * domain reads it under this domain's lock (foreign mappings).
+	 */
+	union {
+		uint64_t clock_word;
+		struct {
+			uint32_t clock;
+			uint32_t enters;
+		};
+	};
+	uint32_t pending;         /* MM_FLUSH_*: owed by this CPU before the guest runs or is written */
 	uint32_t vm_assist;       /* 1 << VMASST_TYPE_* the guest enabled */
 	/*
 	 * The domain whose frames the current batch may map besides the
@@ -161,28 +216,7 @@ struct domain_mm {
 	 * writes. INVALID_MFN when unused.
 	 */
 	mfn_t held[MM_HELD_MAX];
-	/*
-	 * The guest's GDT (set_gdt): descriptors 0 .. gdt_entries-1 live in
-	 * gdt_frames[0 .. ceil(gdt_entries / 512) - 1], each holding one
-	 * general and one PGT_seg_desc type reference (a frame listed twice
-	 * holds two). The CPU's GDT holds a copy (core/hypercall.c).
-	 */
-	mfn_t gdt_frames[MM_GDT_FRAMES];
-	unsigned gdt_entries;
-	/*
-	 * The guest's LDT (MMUEXT_SET_LDT at guest address ldt_base):
-	 * descriptors 0 .. ldt_entries-1 live in ldt_frames[0 ..
-	 * ceil(ldt_entries / 512) - 1], the frames its pages mapped when it
-	 * was set, each holding one general and one PGT_seg_desc type
-	 * reference (a frame listed twice holds two). ldt_copy is the CPU's
-	 * LDT: a copy of those descriptors in hypervisor memory (2^ldt_copy_order
-	 * frames, NULL when there is no LDT), kept coherent by update_descriptor.
-	 */
-	mfn_t ldt_frames[MM_LDT_FRAMES];
-	unsigned ldt_entries;
-	uint64_t ldt_base;
-	uint64_t *ldt_copy;
-	unsigned ldt_copy_order;
+	struct mm_vcpu vcpu[MM_MAX_VCPUS];
 	struct mm_stats stats;
 };
 
@@ -224,15 +258,15 @@ bool mm_give_back(struct domain_mm *mm, mfn_t mfn);
  *   page table in use, a plain write if it may be writable.
  * mm_pin / mm_unpin: MMUEXT_PIN_Ln_TABLE / MMUEXT_UNPIN_TABLE.
  * mm_set_root: NEW_BASEPTR (user false) / NEW_USER_BASEPTR (user true; mfn
- *   0 clears it); loads the kernel root.
- * mm_l1_slot: the L1 table and slot mapping va in the current kernel root.
+ *   0 clears it) of vCPU mv (one of mm->vcpu[]); the caller loads it.
+ * mm_l1_slot: the L1 table and slot mapping va in vCPU mv's kernel root.
  */
 int mm_update(struct domain_mm *mm, uint64_t ptr, uint64_t val, bool preserve_ad);
 int mm_update_l1(struct domain_mm *mm, mfn_t l1, unsigned slot, uint64_t val);
 int mm_pin(struct domain_mm *mm, mfn_t mfn, unsigned level);
 int mm_unpin(struct domain_mm *mm, mfn_t mfn);
-int mm_set_root(struct domain_mm *mm, mfn_t mfn, bool user);
-int mm_l1_slot(struct domain_mm *mm, uint64_t va, mfn_t *l1, unsigned *slot);
+int mm_set_root(struct domain_mm *mm, struct mm_vcpu *mv, mfn_t mfn, bool user);
+int mm_l1_slot(struct domain_mm *mm, const struct mm_vcpu *mv, uint64_t va, mfn_t *l1, unsigned *slot);
 int mm_machphys_update(struct domain_mm *mm, mfn_t mfn, uint64_t pfn);
 int mm_clear_page(struct domain_mm *mm, mfn_t mfn);
 int mm_copy_page(struct domain_mm *mm, mfn_t dst, mfn_t src);
@@ -272,28 +306,57 @@ bool mm_io_ok(const struct domain_mm *mm, mfn_t mfn);
 
 /*
  * The guest's LDT (mm->lock held); a domain's end drops it in mm_relinquish.
- * mm_set_ldt: MMUEXT_SET_LDT (the caller checked va page aligned, entries
- *   <= MM_LDT_ENTRIES and the range in the guest's part of the address
- *   space): the LDT becomes the `entries` descriptors at guest address va,
- *   in the frames the current kernel tables map there, and is loaded on
- *   this CPU (machine_guest_ldt_load); 0 entries: none. All or nothing;
+ * mm_set_ldt: MMUEXT_SET_LDT of vCPU mv, the vCPU running on this CPU
+ *   (the caller checked va page aligned, entries <= MM_LDT_ENTRIES and the
+ *   range in the guest's part of the address space): its LDT becomes the
+ *   `entries` descriptors at guest address va, in the frames its kernel
+ *   tables map there, and is loaded on this CPU (machine_guest_ldt_load);
+ *   0 entries: none. All or nothing;
  *   -VIREO_EFAULT for an unmapped page, -VIREO_ENOMEM without memory for the
  *   copy, else mm_get_desc_page's errors.
  * mm_ldt_update: after update_descriptor wrote desc at slot `slot` of frame
- *   mfn, update the CPU's copy wherever the LDT lists that frame.
+ *   mfn, update the copy of every vCPU whose LDT lists that frame (the
+ *   copies are hypervisor memory: a CPU that has one loaded sees the
+ *   change, none needs telling).
  */
-int mm_set_ldt(struct domain_mm *mm, uint64_t va, unsigned entries);
+int mm_set_ldt(struct domain_mm *mm, struct mm_vcpu *mv, uint64_t va, unsigned entries);
 void mm_ldt_update(struct domain_mm *mm, mfn_t mfn, unsigned slot, uint64_t desc);
 
 /* A frame of its own the domain may take a general reference on. */
 bool mm_owns(const struct domain_mm *mm, mfn_t mfn);
 
-/* Flushes owed by the rules and asked by the guest. */
+/*
+ * TLB coherence with several CPUs (the rule is stated in mm/frame_table.c).
+ * mm_cpu_enter: CPU cpu is about to load one of the domain's roots (a vCPU
+ *   of it starts or resumes there); mm_cpu_leave: CPU cpu has loaded the
+ *   hypervisor's own root and holds no guest entry of the domain any more.
+ * mm_load_root: load root mfn on this CPU (one of the domain's vCPUs runs
+ *   here; a root load flushes every guest entry of this CPU): the flush
+ *   clock advances when this CPU is the only one in mm->cpus. Lock not
+ *   needed (guest mode switches).
+ * mm_flush_tlb: a full flush of every CPU in mm->cpus (this one included,
+ *   the others synchronously, machine_tlb_flush_cpus); the clock advances.
+ *   mm->lock held.
+ * mm_sync: the flushes owed (mm->pending), before the guest runs again or
+ *   guest memory is read or written: this CPU's (MM_FLUSH_TLB; the clock
+ *   advances when it is the only CPU in mm->cpus), or, with
+ *   MM_FLUSH_OTHERS, every CPU's (mm_flush_tlb). mm->lock held.
+ */
+void mm_cpu_enter(struct domain_mm *mm, unsigned cpu);
+void mm_cpu_leave(struct domain_mm *mm, unsigned cpu);
+void mm_load_root(struct domain_mm *mm, mfn_t root);
 void mm_flush_tlb(struct domain_mm *mm);
+void mm_flush_pending(struct domain_mm *mm);
+
+/* The CPUs in mm->cpus other than this one: does a flush have to reach another CPU? */
+static inline uint64_t mm_other_cpus(const struct domain_mm *mm)
+{
+	return __atomic_load_n(&mm->cpus, __ATOMIC_SEQ_CST) & ~(1ull << cpu_id());
+}
 static inline void mm_sync(struct domain_mm *mm)
 {
 	if (mm->pending)
-		mm_flush_tlb(mm);
+		mm_flush_pending(mm);
 }
 
 /*
@@ -303,7 +366,7 @@ static inline void mm_sync(struct domain_mm *mm)
  * descriptor frame and no mapping of another domain's frame exists but a
  * privileged domain's foreign mapping of an unprivileged one's (or an
  * orphan), that every descriptor frame in use holds only allowed
- * descriptors, and that the CPU's copy of each LDT matches its frames. 0,
+ * descriptors, and that every vCPU's copy of its LDT matches its frames. 0,
  * or -VIREO_EIO with the first difference described in why (for tests and
  * the fuzzer; costs a walk of all memory).
  */

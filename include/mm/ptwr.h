@@ -42,13 +42,13 @@ struct ptwr_regs {
 };
 
 /*
- * Emulate the faulting write at guest virtual address va (CR2) by the
- * current domain, whose instruction bytes are insn[0 .. n): 0 with regs
+ * Emulate the faulting write at guest virtual address va (CR2) by vCPU mv
+ * of the current domain (va is looked up in its kernel root), whose instruction bytes are insn[0 .. n): 0 with regs
  * updated (results of xchg/cmpxchg, ZF) and *advance the length to skip;
  * a negative errno when it is not to be emulated (nothing changed).
  * mm->lock must not be held; this takes it.
  */
-int ptwr_emulate(struct domain_mm *mm, uint64_t va, const uint8_t *insn, unsigned n,
-		 struct ptwr_regs *regs, unsigned *advance);
+int ptwr_emulate(struct domain_mm *mm, const struct mm_vcpu *mv, uint64_t va, const uint8_t *insn,
+		 unsigned n, struct ptwr_regs *regs, unsigned *advance);
 
 #endif

@@ -129,6 +129,15 @@ void machine_tlb_flush_local(void);
 void machine_invlpg(uint64_t va);
 
 /*
+ * Flush the guest TLB entries of every CPU in mask (bit n: CPU n) but this
+ * one, and return when each has done so. May be called with interrupts off
+ * and spinlocks held: a CPU spinning in cpu_relax() (spin_lock, and this
+ * call's own wait) serves a request aimed at it, so CPUs flushing each
+ * other, or waiting for a lock the caller holds, do not deadlock.
+ */
+void machine_tlb_flush_cpus(uint64_t mask);
+
+/*
  * The guest's part of this CPU's GDT: entries 0 .. GUEST_GDT_ENTRIES-1 of
  * Xen's 16-page GDT (FIRST_RESERVED_GDT_ENTRY; the hypervisor's selectors
  * follow). Entries first .. first+n-1 become desc[0 .. n-1], or not

@@ -59,6 +59,16 @@ const uint64_t *hosted_guest_ldt(unsigned *entries);
  */
 extern uint64_t hosted_kicks, hosted_waits, hosted_timer_ns;
 
+/*
+ * Remote TLB flushes (machine_tlb_flush_cpus; the hosted machine has no
+ * TLB): hosted_remote_flushes counts the calls that named another CPU,
+ * hosted_remote_flush_mask is the last one's CPUs (this one left out); the
+ * hook, when set, is called with that mask before the call returns (a
+ * test's model of per-CPU TLBs empties those CPUs' there).
+ */
+extern uint64_t hosted_remote_flushes, hosted_remote_flush_mask;
+void hosted_set_tlb_flush_hook(void (*fn)(uint64_t mask));
+
 /* Console input the hosted machine's machine_console_read() hands out (NUL-terminated), or NULL. */
 extern const char *hosted_console_input;
 

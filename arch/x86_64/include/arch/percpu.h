@@ -45,6 +45,15 @@ struct percpu {
 	uint64_t nr_timer;
 	uint64_t timer_arrival_tsc;   /* written by the timer handler */
 	uint64_t ipi_count;
+	/*
+	 * Remote TLB flushes (machine_tlb_flush_cpus): requesters bump
+	 * flush_req; the CPU reloads CR3 and raises flush_ack to the request
+	 * it saw (never lowers it: an IPI may serve between a spin-wait's
+	 * load and store). A requester waits until flush_ack reaches its own.
+	 */
+	uint64_t flush_req ALIGNED(64);
+	uint64_t flush_ack;
+	uint64_t flushes_served;
 };
 
 compile_assert(__builtin_offsetof(struct percpu, cpu_id) == 8, "cpu_id() reads %gs:8");

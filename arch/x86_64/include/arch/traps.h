@@ -15,6 +15,7 @@ struct cpu_regs {
 #define VEC_IPI_WAKE 0xF1
 #define VEC_IPI_PING 0xF2
 #define VEC_IPI_PONG 0xF3
+#define VEC_IPI_FLUSH 0xF4   /* machine_tlb_flush_cpus (arch/x86_64/smp.c) */
 #define VEC_SPURIOUS 0xFF
 
 typedef void (*irq_handler_t)(struct cpu_regs *regs);
