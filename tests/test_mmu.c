@@ -1344,6 +1344,290 @@ static void ldt_second_set_releases_the_first(void)
 	teardown();
 }
 
+/* ---- several vCPUs of one domain -------------------------------------------- */
+
+/* vCPU 1's MMU operations, as its hypercalls would make them (they run as vCPU 0 here). */
+static int v1_set_root(struct domain *d, mfn_t mfn, bool user)
+{
+	spin_lock(&d->mm.lock);
+	int rc = mm_set_root(&d->mm, &d->mm.vcpu[1], mfn, user);
+	mm_sync(&d->mm);
+	spin_unlock(&d->mm.lock);
+	return rc;
+}
+
+static void two_vcpus_roots(void)
+{
+	REQUIRE(setup());
+	mfn_t root0 = A->mm.vcpu[0].root, l4 = spare(A, 0);
+	CHECK_EQ(A->mm.vcpu[1].root, INVALID_MFN);
+	CHECK_EQ(A->mm.vcpu[1].user_root, INVALID_MFN);
+	CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, l4, 0), 0);
+	/* vCPU 1 on its own root, vCPU 0 keeps its: each holds its references. */
+	CHECK_EQ(v1_set_root(A, l4, false), 0);
+	CHECK_EQ(A->mm.vcpu[1].root, l4);
+	CHECK_EQ(A->mm.vcpu[0].root, root0);
+	CHECK_EQ(frame_table[l4].type, PGT_l4);
+	CHECK_EQ(frame_table[l4].type_count, 1);
+	CHECK_EQ(frame_table[l4].count, 1);
+	CHECK_EQ(audit(), 0);
+	/* A refused root for vCPU 1 leaves both as they were. */
+	mfn_t l1_table = new_l1(A, 1);
+	REQUIRE(l1_table != INVALID_MFN);
+	REFUSED(v1_set_root(A, l1_table, false), VIREO_EBUSY);
+	CHECK_EQ(A->mm.vcpu[1].root, l4);
+	/* Unpinned, vCPU 0's root is typed by vCPU 0 alone; vCPU 1 takes it too (and as its user root). */
+	CHECK_EQ(ext(A, MMUEXT_UNPIN_TABLE, root0, 0), 0);
+	CHECK_EQ(frame_table[root0].type_count, 1);
+	CHECK_EQ(v1_set_root(A, root0, false), 0);
+	CHECK_EQ(v1_set_root(A, root0, true), 0);
+	CHECK_EQ(frame_table[root0].type_count, 3);
+	CHECK_EQ(frame_table[l4].type_count, 0);                 /* vCPU 1 left it */
+	CHECK_EQ(audit(), 0);
+	/* vCPU 0 moves to l4: vCPU 1's roots keep root0 typed and validated. */
+	spin_lock(&A->mm.lock);
+	CHECK_EQ(mm_set_root(&A->mm, &A->mm.vcpu[0], l4, false), 0);
+	mm_sync(&A->mm);
+	spin_unlock(&A->mm.lock);
+	CHECK_EQ(frame_table[root0].type, PGT_l4);
+	CHECK_EQ(frame_table[root0].type_count, 2);
+	CHECK(frame_table[root0].flags & PGF_validated);
+	CHECK_EQ(audit(), 0);
+	/* The tables under root0 are still validated: vCPU 1's mappings hold. */
+	mfn_t l1;
+	unsigned slot;
+	CHECK_EQ(mm_l1_slot(&A->mm, &A->mm.vcpu[1], A->layout.v_start, &l1, &slot), 0);
+	CHECK_EQ(frame_table[l1].type, PGT_l1);
+	CHECK(frame_table[l1].type_count > 0);
+	CHECK(mm_l1_slot(&A->mm, &A->mm.vcpu[0], A->layout.v_start, &l1, &slot) != 0);   /* l4 is empty */
+	spin_lock(&A->mm.lock);
+	CHECK_EQ(mm_set_root(&A->mm, &A->mm.vcpu[0], root0, false), 0);    /* back, for the teardown's copies */
+	spin_unlock(&A->mm.lock);
+	/* vCPU 1 keeps both roots: the domain's end drops them with vCPU 0's (teardown: every frame back). */
+	teardown();
+}
+
+static void two_vcpus_gdt_and_ldt(void)
+{
+	REQUIRE(setup());
+	uint64_t va = top_va(A, 0);
+	mfn_t f = frame_at(A, va), g = spare(A, 0);
+	unsigned n;
+	page(f)[1] = DESC_DATA3;
+	page(f)[2] = DESC_CODE3;
+	CHECK_EQ(map_at(A, va, f, PTE_P), 0);
+	/* vCPU 1's LDT (looked up in vCPU 1's root: the same tables here). */
+	spin_lock(&A->mm.lock);
+	CHECK_EQ(mm_set_root(&A->mm, &A->mm.vcpu[1], A->mm.vcpu[0].root, false), 0);
+	CHECK_EQ(mm_set_ldt(&A->mm, &A->mm.vcpu[1], va, 3), 0);
+	spin_unlock(&A->mm.lock);
+	CHECK_EQ(A->mm.vcpu[1].ldt_entries, 3);
+	CHECK_EQ(A->mm.vcpu[1].ldt_frames[0], f);
+	CHECK_EQ(A->mm.vcpu[0].ldt_entries, 0);
+	CHECK(hosted_guest_ldt(&n) == A->mm.vcpu[1].ldt_copy);   /* loaded on this CPU, where vCPU 1 "runs" */
+	CHECK_EQ(frame_table[f].type_count, 1);
+	CHECK_EQ(audit(), 0);
+	/* vCPU 0 takes the same frame as its LDT: two listings, two copies. */
+	CHECK_EQ(set_ldt(A, va, 2), 0);
+	CHECK_EQ(frame_table[f].type_count, 2);
+	CHECK(A->mm.vcpu[0].ldt_copy != A->mm.vcpu[1].ldt_copy);
+	CHECK_EQ(audit(), 0);
+	/* update_descriptor reaches every vCPU's copy that lists the frame (within its entries). */
+	CHECK_EQ(update_desc(A, desc_ma(f, 1), DESC_NP), 0);
+	CHECK_EQ(A->mm.vcpu[0].ldt_copy[1], DESC_NP);
+	CHECK_EQ(A->mm.vcpu[1].ldt_copy[1], DESC_NP);
+	CHECK_EQ(update_desc(A, desc_ma(f, 2), DESC_DATA3), 0);
+	CHECK_EQ(A->mm.vcpu[1].ldt_copy[2], DESC_DATA3);
+	CHECK_EQ(A->mm.vcpu[0].ldt_copy[2], 0);                 /* past vCPU 0's 2 entries */
+	CHECK_EQ(audit(), 0);
+	/* Never writable while either holds it. */
+	REFUSED(map_at(A, va, f, PTE_P | PTE_W), VIREO_EBUSY);
+	CHECK_EQ(set_ldt(A, 0, 0), 0);
+	CHECK_EQ(frame_table[f].type_count, 1);                  /* vCPU 1's */
+	REFUSED(map_at(A, va, f, PTE_P | PTE_W), VIREO_EBUSY);
+	/* vCPU 1's GDT frame (as set_gdt leaves it): the audit counts it, the end drops it. */
+	CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, g, 0), 0);
+	spin_lock(&A->mm.lock);
+	CHECK_EQ(mm_get_desc_page(&A->mm, g), 0);
+	A->mm.vcpu[1].gdt_frames[0] = g;
+	A->mm.vcpu[1].gdt_entries = 5;
+	spin_unlock(&A->mm.lock);
+	CHECK_EQ(frame_table[g].type, PGT_seg_desc);
+	CHECK_EQ(audit(), 0);
+	A->mm.vcpu[1].gdt_entries = 0;                           /* a reference the audit no longer finds */
+	CHECK(audit() != 0);
+	A->mm.vcpu[1].gdt_entries = 5;
+	/* vCPU 1 keeps its LDT, GDT and root: the domain's end drops them all (teardown). */
+	teardown();
+}
+
+/* The hosted remote flush hook: what the frame under test looked like when the other CPUs were flushed. */
+static mfn_t hook_frame;
+static uint8_t hook_type_seen;
+static uint32_t hook_type_count_seen;
+static unsigned hook_calls;
+static uint64_t hook_mask;
+
+static void flush_hook(uint64_t mask)
+{
+	hook_calls++;
+	hook_mask = mask;
+	if (hook_frame != INVALID_MFN) {
+		hook_type_seen = frame_table[hook_frame].type;
+		hook_type_count_seen = frame_table[hook_frame].type_count;
+	}
+}
+
+static void hook_on(mfn_t frame)
+{
+	hook_frame = frame;
+	hook_type_seen = 0xFF;
+	hook_calls = 0;
+	hook_mask = 0;
+	hosted_set_tlb_flush_hook(flush_hook);
+}
+
+static void type_change_flushes_other_cpus_first(void)
+{
+	REQUIRE(setup());
+	mfn_t l1 = new_l1(A, 0), x = spare(A, 1), y = spare(A, 2);
+	CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, x, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, y, 0), 0);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 0), pte(x, PTE_P | PTE_W)), 0);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 1), pte(y, PTE_P | PTE_W)), 0);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 0), 0), 0);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 1), 0), 0);
+	/* vCPUs of A run on this CPU and on CPU 3: CPU 3 may still cache x and y writable. */
+	mm_cpu_enter(&A->mm, cpu_id());
+	mm_cpu_enter(&A->mm, 3);
+	CHECK_EQ(A->mm.cpus, (1ull << cpu_id()) | (1ull << 3));
+	hook_on(x);
+	uint64_t f = A->mm.stats.flushes, r = A->mm.stats.remote_flushes;
+	uint32_t clock = A->mm.clock;
+	CHECK_EQ(ext(A, MMUEXT_PIN_L1_TABLE, x, 0), 0);
+	CHECK_EQ(hook_calls, 1);
+	CHECK_EQ(hook_mask, 1ull << 3);                          /* the others, not this CPU */
+	CHECK_EQ(hook_type_seen, PGT_writable);                  /* flushed before the new type, before validation */
+	CHECK_EQ(A->mm.stats.remote_flushes, r + 1);
+	CHECK_EQ(A->mm.stats.flushes, f + 1);
+	CHECK_EQ(A->mm.clock, clock + 1);
+	CHECK_EQ(A->mm.pending, 0);
+	CHECK_EQ(ext(A, MMUEXT_PIN_L1_TABLE, y, 0), 0);          /* that flush covered y too */
+	CHECK_EQ(hook_calls, 1);
+	/* Back: L1 -> writable while CPU 3 may cache it as a table: flushed before it is writable. */
+	CHECK_EQ(ext(A, MMUEXT_UNPIN_TABLE, y, 0), 0);
+	hook_on(y);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 1), pte(y, PTE_P | PTE_W)), 0);
+	CHECK_EQ(hook_calls, 1);
+	CHECK_EQ(hook_type_seen, PGT_l1);
+	CHECK_EQ(A->mm.stats.remote_flushes, r + 2);
+	CHECK_EQ(audit(), 0);
+	/* CPU 3 left: the deferred flush of the single CPU again, no remote one. */
+	mm_cpu_leave(&A->mm, 3);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 1), 0), 0);
+	hook_on(y);
+	CHECK_EQ(ext(A, MMUEXT_PIN_L1_TABLE, y, 0), 0);
+	CHECK_EQ(hook_calls, 0);
+	CHECK_EQ(A->mm.stats.remote_flushes, r + 2);
+	CHECK_EQ(A->mm.stats.flushes, f + 3);                    /* this CPU's, at the batch's end */
+	mm_cpu_leave(&A->mm, cpu_id());
+	CHECK_EQ(A->mm.cpus, 0);
+	hosted_set_tlb_flush_hook(NULL);
+	teardown();
+}
+
+/* Guest-requested flushes reach the domain's other CPUs only when asked and when there are any. */
+static long uvm_flags(struct domain *d, uint64_t va, mfn_t mfn, uint64_t flags)
+{
+	hosted_switch_to(d);
+	return hosted_hypercall(__HYPERVISOR_update_va_mapping, va, pte(mfn, PTE_P), flags, 0, 0, NULL);
+}
+
+static void guest_flushes_reach_other_cpus(void)
+{
+	REQUIRE(setup());
+	uint64_t va = top_va(A, 0), mask_va = scratch_va(A) + 0x30000;
+	mfn_t f = frame_at(A, va);
+	uint64_t r = A->mm.stats.remote_flushes, mask;
+	hook_on(INVALID_MFN);
+	/* Alone: nothing remote, whatever is asked. */
+	mm_cpu_enter(&A->mm, cpu_id());
+	CHECK_EQ(ext(A, MMUEXT_TLB_FLUSH_ALL, 0, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_INVLPG_ALL, va, 0), 0);
+	CHECK_EQ(uvm_flags(A, va, f, UVMF_TLB_FLUSH | UVMF_ALL), 0);
+	CHECK_EQ(hook_calls, 0);
+	/* With another CPU. */
+	mm_cpu_enter(&A->mm, 5);
+	CHECK_EQ(ext(A, MMUEXT_TLB_FLUSH_LOCAL, 0, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_INVLPG_LOCAL, va, 0), 0);
+	CHECK_EQ(uvm_flags(A, va, f, UVMF_INVLPG), 0);            /* UVMF_LOCAL */
+	CHECK_EQ(hook_calls, 0);
+	CHECK_EQ(ext(A, MMUEXT_TLB_FLUSH_ALL, 0, 0), 0);
+	CHECK_EQ(hook_calls, 1);
+	CHECK_EQ(hook_mask, 1ull << 5);
+	CHECK_EQ(ext(A, MMUEXT_INVLPG_ALL, va, 0), 0);
+	CHECK_EQ(hook_calls, 2);
+	CHECK_EQ(uvm_flags(A, va, f, UVMF_INVLPG | UVMF_ALL), 0);
+	CHECK_EQ(hook_calls, 3);
+	/* *_MULTI: only a bitmap naming another vCPU (bit 0 is this one; past MM_MAX_VCPUS, nobody). */
+	mask = 1;
+	put_guest(A, mask_va, &mask, sizeof(mask));
+	CHECK_EQ(ext(A, MMUEXT_TLB_FLUSH_MULTI, 0, mask_va), 0);
+	CHECK_EQ(ext(A, MMUEXT_INVLPG_MULTI, va, mask_va), 0);
+	CHECK_EQ(uvm_flags(A, va, f, UVMF_TLB_FLUSH | mask_va), 0);
+	mask = 1ull << MM_MAX_VCPUS;
+	put_guest(A, mask_va, &mask, sizeof(mask));
+	CHECK_EQ(ext(A, MMUEXT_TLB_FLUSH_MULTI, 0, mask_va), 0);
+	CHECK_EQ(hook_calls, 3);
+	mask = 2;
+	put_guest(A, mask_va, &mask, sizeof(mask));
+	CHECK_EQ(ext(A, MMUEXT_TLB_FLUSH_MULTI, 0, mask_va), 0);
+	CHECK_EQ(hook_calls, 4);
+	CHECK_EQ(ext(A, MMUEXT_INVLPG_MULTI, va, mask_va), 0);
+	CHECK_EQ(hook_calls, 5);
+	CHECK_EQ(uvm_flags(A, va, f, UVMF_INVLPG | mask_va), 0);
+	CHECK_EQ(hook_calls, 6);
+	REFUSED(ext(A, MMUEXT_TLB_FLUSH_MULTI, 0, 0xFFFF830000000000ull), VIREO_EFAULT);
+	CHECK_EQ(A->mm.stats.remote_flushes, r + 6);
+	/* A root load does not advance the clock while another CPU may hold entries; alone it does. */
+	uint32_t clock = A->mm.clock;
+	CHECK_EQ(ext(A, MMUEXT_NEW_BASEPTR, A->mm.vcpu[0].root, 0), 0);
+	CHECK_EQ(A->mm.clock, clock);
+	mm_cpu_leave(&A->mm, 5);
+	CHECK_EQ(ext(A, MMUEXT_NEW_BASEPTR, A->mm.vcpu[0].root, 0), 0);
+	CHECK_EQ(A->mm.clock, clock + 1);
+	mm_cpu_leave(&A->mm, cpu_id());
+	CHECK_EQ(A->mm.cpus, 0);
+	hosted_set_tlb_flush_hook(NULL);
+	teardown();
+}
+
+/* The privileged domain's other CPUs are flushed before a foreign frame it unmaps drops its counts. */
+static void foreign_unmap_flushes_mapper_cpus(void)
+{
+	REQUIRE(setup());
+	mfn_t bl1 = new_l1(B, 0), x = spare(A, 0);
+	REQUIRE(bl1 != INVALID_MFN);
+	CHECK_EQ(foreign_update(B, slot_ptr(bl1, 0), pte(x, PTE_P | PTE_W), A->domid), 0);
+	mm_cpu_enter(&B->mm, cpu_id());
+	mm_cpu_enter(&B->mm, 7);
+	hook_on(x);
+	uint64_t r = B->mm.stats.remote_flushes;
+	CHECK_EQ(one_update(B, slot_ptr(bl1, 0), 0), 0);
+	CHECK_EQ(hook_calls, 1);
+	CHECK_EQ(hook_mask, 1ull << 7);
+	CHECK_EQ(hook_type_seen, PGT_writable);
+	CHECK_EQ(hook_type_count_seen, 1);                       /* the mapping's reference still held */
+	CHECK_EQ(B->mm.stats.remote_flushes, r + 1);
+	CHECK_EQ(frame_table[x].type_count, 0);                  /* dropped after the flush */
+	CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, x, 0), 0);
+	CHECK_EQ(ext(A, MMUEXT_PIN_L1_TABLE, x, 0), 0);          /* the owner may make it a table now */
+	mm_cpu_leave(&B->mm, 7);
+	mm_cpu_leave(&B->mm, cpu_id());
+	hosted_set_tlb_flush_hook(NULL);
+	teardown();
+}
+
 static const struct test_case cases[] = {
 	TEST(builder_tables_validate),
 	TEST(l1_maps_own_frames),
@@ -1381,6 +1665,11 @@ static const struct test_case cases[] = {
 	TEST(ended_domain_frames_orphaned),
 	TEST(batch_racing_an_end_refused),
 	TEST(privileged_end_drops_foreign_mappings),
+	TEST(two_vcpus_roots),
+	TEST(two_vcpus_gdt_and_ldt),
+	TEST(type_change_flushes_other_cpus_first),
+	TEST(guest_flushes_reach_other_cpus),
+	TEST(foreign_unmap_flushes_mapper_cpus),
 };
 
 TEST_MAIN(cases)
