@@ -32,6 +32,11 @@
  *     domain's flush clock moving) empties: no frame becomes a page table
  *     while a writable translation of it may still be cached on any CPU,
  *     nor writable while it may still be cached as a page table;
+ *   - when the input's first byte asks (0x40), each domain also runs a
+ *     second vCPU on a CPU of its own (REMOTE_CPU(i), in mm->cpus), whose
+ *     TLB only a remote flush naming that CPU empties (the hosted flush
+ *     hook, at the moment of the flush, refills it from the tables as they
+ *     are then): the same two checks hold for those CPUs;
  *   - a single request that was refused left the frame table, the M2P, the
  *     roots and the contents of every validated page table as they were;
  *   - a single request that was applied did what it asked (the entry holds
@@ -127,6 +132,14 @@ static void setup_once(void)
 	free_at_start = frame_nr_free();
 	strict = getenv("FUZZ_MMU_STRICT") && getenv("FUZZ_MMU_STRICT")[0] == '1';
 	trace = getenv("FUZZ_MMU_TRACE") && getenv("FUZZ_MMU_TRACE")[0] == '1';
+}
+
+/* A domain's end: its CPUs load the hypervisor's root first. */
+static void mm_cpus_leave_all(struct domain_mm *mm)
+{
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		if (mm->cpus >> c & 1)
+			mm_cpu_leave(mm, c);
 }
 
 /* ---- the input ------------------------------------------------------------- */
@@ -860,7 +873,17 @@ NO_COVERAGE static void check_unchanged(void)
 static uint8_t *was_w[MAX_DOMS], *was_pt[MAX_DOMS], *now_w[MAX_DOMS], *now_pt[MAX_DOMS];
 static uint32_t clock_seen[MAX_DOMS];
 
-NO_COVERAGE static void tlb_observe(bool first)
+/*
+ * The remote CPUs (cfg 0x40): domain i's second vCPU runs on REMOTE_CPU(i);
+ * rem_w / rem_pt: what that CPU's TLB may hold since its last flush.
+ */
+#define REMOTE_CPU(i) (8u + (i))
+static bool remote;
+static uint8_t *rem_w[MAX_DOMS], *rem_pt[MAX_DOMS];
+static uint64_t remote_flush_calls;
+
+/* now_w / now_pt: each domain's writable mappings and page tables in use, as the tables are now. */
+NO_COVERAGE static void tables_now(void)
 {
 	for (unsigned i = 0; i < ndoms; i++) {
 		memset(now_w[i] + lo, 0, hi - lo);
@@ -881,6 +904,50 @@ NO_COVERAGE static void tlb_observe(bool first)
 				now_w[o][target] = 1;
 		}
 	}
+}
+
+/* machine_tlb_flush_cpus, mid-call: the remote CPUs named start again from the tables as they are. */
+NO_COVERAGE static void on_remote_flush(uint64_t mask)
+{
+	remote_flush_calls++;
+	if (!remote)
+		fail("a remote flush (CPUs 0x%llx) with no other CPU running a domain", (unsigned long long)mask);
+	tables_now();
+	for (unsigned i = 0; i < ndoms; i++)
+		if (mask >> REMOTE_CPU(i) & 1) {
+			memcpy(rem_w[i] + lo, now_w[i] + lo, hi - lo);
+			memcpy(rem_pt[i] + lo, now_pt[i] + lo, hi - lo);
+		}
+}
+
+NO_COVERAGE static void remote_observe(bool first)
+{
+	for (unsigned i = 0; i < ndoms; i++) {
+		if (doms[i].ended)
+			continue;                 /* it left its CPUs: nothing cached */
+		for (mfn_t m = lo; m < hi; m++) {
+			rem_w[i][m] = (first ? 0 : rem_w[i][m]) | now_w[i][m];
+			rem_pt[i][m] = (first ? 0 : rem_pt[i][m]) | now_pt[i][m];
+		}
+		for (unsigned j = 0; j < ndoms; j++)
+			for (mfn_t m = lo; m < hi; m++) {
+				if (now_pt[j][m] && rem_w[i][m])
+					fail("frame %llu is a page table of domain %u, but CPU %u (domain %u's) may still "
+					     "cache a writable translation of it: no remote flush since",
+					     (unsigned long long)m, j, REMOTE_CPU(i), i);
+				if (now_w[j][m] && rem_pt[i][m])
+					fail("frame %llu is mapped writable by domain %u, but CPU %u (domain %u's) may still "
+					     "cache it as a page table: no remote flush since",
+					     (unsigned long long)m, j, REMOTE_CPU(i), i);
+			}
+	}
+}
+
+NO_COVERAGE static void tlb_observe(bool first)
+{
+	tables_now();
+	if (remote)
+		remote_observe(first);
 	for (unsigned i = 0; i < ndoms; i++) {
 		bool flushed = first || mms[i]->clock != clock_seen[i];
 		clock_seen[i] = mms[i]->clock;
@@ -1302,7 +1369,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			was_pt[i] = calloc(frame_table_frames, 1);
 			now_w[i] = calloc(frame_table_frames, 1);
 			now_pt[i] = calloc(frame_table_frames, 1);
+			rem_w[i] = calloc(frame_table_frames, 1);
+			rem_pt[i] = calloc(frame_table_frames, 1);
 		}
+		hosted_set_tlb_flush_hook(on_remote_flush);
 		ft_audited = calloc(frame_table_frames, sizeof(*ft_audited));
 		pt_audited = malloc(MACHINE_MEM);
 		ready = 1;
@@ -1329,6 +1399,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		dom_init(&doms[i], domain_by_id(i));
 		mms[i] = &doms[i].d->mm;
+	}
+	remote = cfg & 0x40;
+	for (unsigned i = 0; remote && i < ndoms; i++) {
+		mm_cpu_enter(mms[i], cpu_id());
+		mm_cpu_enter(mms[i], REMOTE_CPU(i));
 	}
 	op_no = 0;
 	cur_call = NULL;
@@ -1383,6 +1458,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				if (k % 32 == 1) {
 					/* The domain ends: what others map of it stays, orphaned. */
 					hosted_switch_to(NULL);
+					mm_cpus_leave_all(mms[actor]);
 					domain_release_memory(doms[actor].d);
 					doms[actor].ended = true;
 					check_all(false);
@@ -1407,6 +1483,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	hypercall_preempt_tsc = preempt_saved;
 	frame_count_limit = COUNT_LIMIT_DEFAULT;
+	for (unsigned i = 0; i < ndoms; i++)
+		mm_cpus_leave_all(mms[i]);
 	for (unsigned i = 0; i < ndoms; i++)
 		domain_destroy(doms[i].d);
 	hosted_switch_to(NULL);
