@@ -342,8 +342,12 @@ static void selftest(const char *name)
 		((void (*)(void))(uintptr_t)&data_ret)();
 	} else if (!__builtin_strcmp(name, "panic")) {
 		panic("selftest: deliberate panic");
+	} else if (!__builtin_strcmp(name, "tlb-flush")) {
+		if (!smp_tlb_flush_selftest())
+			panic("selftest: remote TLB flushes failed");
 	} else {
-		printk("selftest: unknown self-test '%s' (known: exception, write-text, exec-data, panic)\n", name);
+		printk("selftest: unknown self-test '%s' (known: exception, write-text, exec-data, panic, "
+		       "tlb-flush)\n", name);
 	}
 }
 

@@ -20,6 +20,7 @@
 #include <vireo/atomic.h>
 #include <vireo/errno.h>
 #include <vireo/printk.h>
+#include <vireo/spinlock.h>
 
 struct percpu percpu[MAX_CPUS];
 unsigned nr_cpus_online = 1;
@@ -270,6 +271,71 @@ unsigned smp_boot(const struct acpi_info *ai, unsigned max_cpus, uint32_t start_
 	}
 	nr_cpus_online = next;
 	return next;
+}
+
+/*
+ * vireo.selftest=tlb-flush: machine_tlb_flush_cpus reaches idle CPUs (the
+ * IPI), CPUs spinning with interrupts off on a lock the flusher holds (the
+ * spin-wait serves), and two CPUs flushing each other at once. A deadlock
+ * shows as a boot that never ends.
+ */
+static spinlock_t st_lock = SPINLOCK_INIT;
+static uint32_t st_spinning;
+
+static uint64_t st_served(unsigned c)
+{
+	return __atomic_load_n(&percpu[c].flushes_served, __ATOMIC_RELAXED);
+}
+
+static void st_cpu(void *arg, unsigned cpu)
+{
+	unsigned n = nr_cpus_online;
+	uint64_t others = (n < 64 ? (1ull << n) - 1 : ~0ull) & ~1ull;
+
+	irq_disable();
+	if (cpu == 0) {
+		/* The lock is held: wait until the others spin on it with interrupts off, then flush them. */
+		while (__atomic_load_n(&st_spinning, __ATOMIC_ACQUIRE) < n - 1)
+			cpu_relax();
+		tsc_delay_us(1000);
+		machine_tlb_flush_cpus(others);
+		spin_unlock(&st_lock);
+	} else {
+		__atomic_fetch_add(&st_spinning, 1, __ATOMIC_RELEASE);
+		spin_lock(&st_lock);
+		spin_unlock(&st_lock);
+		/* CPUs 1 and 2 flush each other at once, interrupts still off. */
+		if (n >= 3 && cpu <= 2)
+			machine_tlb_flush_cpus(1ull << (3 - cpu));
+	}
+	irq_enable();
+}
+
+bool smp_tlb_flush_selftest(void)
+{
+	unsigned n = nr_cpus_online;
+	uint64_t before[MAX_CPUS];
+	bool ok = true;
+
+	if (n < 2) {
+		printk("selftest: remote TLB flushes need two CPUs\n");
+		return false;
+	}
+	for (unsigned c = 0; c < n; c++)
+		before[c] = st_served(c);
+	machine_tlb_flush_cpus(~0ull);                    /* idle CPUs: by the IPI */
+	for (unsigned c = 1; c < n; c++)
+		ok &= st_served(c) > before[c];
+	ok &= st_served(0) == before[0];                  /* never the caller */
+	for (unsigned c = 0; c < n; c++)
+		before[c] = st_served(c);
+	spin_lock(&st_lock);
+	machine_run_on_cpus(n, st_cpu, NULL);
+	for (unsigned c = 1; c < n; c++)
+		ok &= st_served(c) > before[c];
+	ok &= __atomic_load_n(&tlb_flush_waiters, __ATOMIC_RELAXED) == 0;
+	printk("selftest: remote TLB flushes on %u CPUs: %s\n", n, ok ? "ok" : "FAILED");
+	return ok;
 }
 
 void smp_flush_all_tlbs(void)

@@ -289,6 +289,8 @@ def boot_suites():
                   cmdline="vireo.selftest=exception",
                   must=[r"hypervisor exception: vector 14 \(#PF page fault\)", r"cr2 0000000000000010",
                         r"^  rip ffff82d0", r"backtrace", r"^PANIC: exception 14"]),
+        BootSuite("boot/remote-tlb-flush-selftest", cpus=4, memory="256M", cmdline="vireo.selftest=tlb-flush",
+                  must=banner + [r"selftest: remote TLB flushes on 4 CPUs: ok"], must_not=clean),
         BootSuite("boot/wx-text-is-read-only", expect_status=2, cpus=1, memory="128M",
                   cmdline="vireo.selftest=write-text",
                   must=[r"vector 14 \(#PF page fault\)", r"faulting address: protection, write, data",

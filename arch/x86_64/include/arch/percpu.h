@@ -72,6 +72,9 @@ struct acpi_info;
  */
 unsigned smp_boot(const struct acpi_info *ai, unsigned max_cpus, uint32_t start_page);
 
+/* vireo.selftest=tlb-flush (machine_tlb_flush_cpus): true when it passed. */
+bool smp_tlb_flush_selftest(void);
+
 /* Reload CR3 on every CPU (after a change to the hypervisor's own mappings). */
 void smp_flush_all_tlbs(void);
 
