@@ -289,7 +289,7 @@ static bool desc_page_ok(const uint64_t *descs)
 
 /* ---- TLB coherence (the rule is at the top of this file) -------------------- */
 
-/* The flush clock; the domain's CPU may advance it outside the lock (mm_load_root). */
+/* The flush clock; a CPU of the domain may advance it outside the lock (mm_load_root). */
 static inline uint32_t clock_of(const struct domain_mm *mm)
 {
 	return __atomic_load_n(&mm->clock, __ATOMIC_RELAXED);
@@ -460,7 +460,7 @@ static int get_foreign_l1e(struct domain_mm *mm, struct page_info *pg, bool writ
 	spin_lock(&f->lock);
 	if (pg->owner == f->owner) {
 		rc = pg->count < frame_count_limit ? 0 : -VIREO_EOVERFLOW;
-		/* Its owner's CPU may still cache its last page-table incarnation. */
+		/* Its owner's CPUs may still cache its last page-table incarnation. */
 		if (rc == 0 && writable && !pg->type_count && is_pt_type(pg->type) &&
 		    pg->stamp == clock_of(f))
 			rc = -VIREO_EBUSY;

@@ -187,9 +187,9 @@ struct domain_mm {
 	 * The flush clock: full flushes of every CPU in cpus so far, from 1
 	 * (low half, `clock`), and a count of mm_cpu_enter calls (high half,
 	 * `enters`), in one atomic word. It advances under the lock (a flush
-	 * of every CPU, mm_flush_tlb) or outside it on the domain's CPU, at a
+	 * of every CPU, mm_flush_tlb) or outside it on a CPU of the domain, at a
 	 * guest mode switch or root load, when that CPU is the only one in
-	 * cpus (mm_cpu_flushed): a compare-and-swap with the word read before
+	 * cpus (mm_load_root): a compare-and-swap with the word read before
 	 * the flush, which fails if another CPU entered meanwhile. Another
 	 * domain reads it under this domain's lock (foreign mappings).
 	 */
@@ -294,7 +294,7 @@ int mm_hold_writable(struct domain_mm *mm, mfn_t mfn);
  * mm_update_desc: update_descriptor, the descriptor at machine address ma
  *   (8-byte aligned, in a frame the domain owns) becomes desc, if allowed:
  *   written in place in a descriptor frame in use, else a plain write if
- *   the frame may be writable. The caller keeps the CPU's copy coherent.
+ *   the frame may be writable. The caller keeps the CPUs' copies coherent.
  */
 bool descriptor_ok(uint64_t desc);
 int mm_get_desc_page(struct domain_mm *mm, mfn_t mfn);
