@@ -77,7 +77,7 @@ static bool setup_once(void)
 	memmap_add(&m, 1u << 20, machine_nr_frames() << PAGE_SHIFT);
 	if (frame_alloc_init(&m) != 0 || frame_table_init(machine_nr_frames()) != 0)
 		return false;
-	if (domain_build(0, "bench", kernel, len, NULL, 0, "", 24u << 20, false) != 0)
+	if (domain_build(0, "bench", kernel, len, NULL, 0, "", 24u << 20, false, 1) != 0)
 		return false;
 	dom = domain_by_id(0);
 	hosted_switch_to(dom);

@@ -123,7 +123,7 @@ static int evt_setup(struct domain *d0, struct domain *d1)
 	evt_peer_sh = mfn_to_virt(d1->shared_info_mfn);
 	evt_peer_port = bi.local_port;
 	evt_peer_sh->vcpu_info[0].evtchn_upcall_mask = 0;
-	cpu_current[1] = d1;                          /* the peer "runs" on CPU 1: each send kicks it */
+	hosted_place(d1, 1);                       /* the peer "runs" on CPU 1: each send kicks it */
 	return copy_to_guest(evt_arg, &snd, sizeof(snd)) ? -1 : 0;
 }
 
@@ -188,8 +188,8 @@ int main(void)
 	if (frame_alloc_init(&m) != 0 || frame_table_init(machine_nr_frames()) != 0)
 		return 1;
 	hosted_set_guest_hooks(on_enter, NULL);
-	if (domain_build(0, "perf", kernel, len, NULL, 0, "", 8u << 20, true) != 0 ||
-	    domain_build(1, "peer", kernel, len, NULL, 0, "", 4u << 20, false) != 0)
+	if (domain_build(0, "perf", kernel, len, NULL, 0, "", 8u << 20, true, 1) != 0 ||
+	    domain_build(1, "peer", kernel, len, NULL, 0, "", 4u << 20, false, 1) != 0)
 		return 1;
 	if (setjmp(back) == 0)
 		domains_run();                            /* back here through on_enter */

@@ -209,8 +209,10 @@ static uint64_t domain_free_memory(struct domain *d)
 	xfree(d->p2m);
 	d->p2m = NULL;
 	d->shared_info_mfn = INVALID_MFN;
-	d->vcpu_info_mfn = INVALID_MFN;
-	d->vcpu_info = NULL;
+	for (unsigned i = 0; i < d->nr_vcpus; i++) {
+		d->vcpu[i]->vcpu_info_mfn = INVALID_MFN;
+		d->vcpu[i]->vcpu_info = NULL;
+	}
 	return kept;
 }
 
@@ -220,6 +222,8 @@ void domain_destroy(struct domain *d)
 	if (d->state != DOMAIN_EMPTY)
 		evtchn_domain_end(d);
 	domain_free_memory(d);
+	for (unsigned i = 0; i < d->nr_vcpus; i++)
+		xfree(d->vcpu[i]);
 	*d = (struct domain){ .state = DOMAIN_EMPTY };
 }
 
@@ -278,15 +282,36 @@ static int domain_alloc_memory(struct domain *d, uint64_t nr_pages)
 		return -VIREO_ENOMEM;
 	struct shared_info *sh = mfn_to_virt(d->shared_info_mfn);
 	__builtin_memset(sh, 0, PAGE_SIZE);
-	sh->vcpu_info[0].evtchn_upcall_mask = 1;      /* events masked until the guest says */
-	time_fill(&sh->vcpu_info[0].time);
-	d->vcpu_info = &sh->vcpu_info[0];
+	for (unsigned i = 0; i < d->nr_vcpus; i++) {
+		sh->vcpu_info[i].evtchn_upcall_mask = 1;      /* events masked until the guest says */
+		time_fill(&sh->vcpu_info[i].time);
+		d->vcpu[i]->vcpu_info = &sh->vcpu_info[i];
+	}
+	return 0;
+}
+
+/* The domain's vCPUs, all down (the builder starts vCPU 0): 0 or -VIREO_ENOMEM. */
+static int domain_alloc_vcpus(struct domain *d, unsigned nr)
+{
+	for (unsigned i = 0; i < nr; i++) {
+		struct vcpu *v = xmalloc(sizeof(*v));
+		if (!v)
+			return -VIREO_ENOMEM;
+		__builtin_memset(v, 0, sizeof(*v));
+		v->id = i;
+		v->d = d;
+		v->state = VCPU_DOWN;
+		v->runstate = RUNSTATE_offline;
+		v->vcpu_info_mfn = INVALID_MFN;
+		d->vcpu[i] = v;
+		d->nr_vcpus = i + 1;
+	}
 	return 0;
 }
 
 int domain_build(unsigned domid, const char *name, const void *image, size_t size,
 		 const void *initrd, size_t initrd_len, const char *cmdline, uint64_t mem_bytes,
-		 bool privileged)
+		 bool privileged, unsigned nr_vcpus)
 {
 	struct elf_guest g;
 	struct domain *d;
@@ -297,6 +322,11 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 	d = &domains[domid];
 	if (!initrd)
 		initrd_len = 0;
+	if (nr_vcpus < 1 || nr_vcpus > MAX_VCPUS) {
+		printk("domain %u (%s): %u vCPUs asked, a domain has 1 to %u; not started\n", domid,
+		       name ? name : "-", nr_vcpus, MAX_VCPUS);
+		return -VIREO_EINVAL;
+	}
 	uint64_t nr_pages = mem_bytes >> PAGE_SHIFT;
 	rc = elf_parse(image, size, mem_bytes / 2, &g);
 	if (rc) {
@@ -307,7 +337,7 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 	if (!frame_table)
 		panic("domain_build before frame_table_init");
 	*d = (struct domain){ .domid = domid, .privileged = privileged, .shared_info_mfn = INVALID_MFN,
-			      .shutdown_code = -1, .vcpu_info_mfn = INVALID_MFN };
+			      .shutdown_code = -1 };
 	mm_domain_init(&d->mm, domid, privileged);
 	for (size_t i = 0; name && name[i] && i < sizeof(d->name) - 1; i++)
 		d->name[i] = name[i];
@@ -319,6 +349,8 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 	struct dom_layout without;
 	if (rc == -VIREO_ENOMEM && initrd_len && domain_layout(&g, nr_pages, 0, &without) == 0)
 		why = "its initrd does not fit its memory with the kernel and the start-of-day layout";
+	if (rc == 0 && (rc = domain_alloc_vcpus(d, nr_vcpus)) != 0)
+		why = "not enough free memory for its vCPUs";
 	if (rc == 0 && (rc = domain_alloc_memory(d, nr_pages)) != 0)
 		why = "not enough free memory";
 	if (rc == 0 && (rc = elf_load(&g, image, size, elf_dest, d)) != 0)
@@ -348,7 +380,7 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 	spin_lock(&d->mm.lock);
 	rc = mm_pin(&d->mm, root, 4);
 	if (rc == 0)
-		rc = mm_set_root(&d->mm, &d->mm.vcpu[0], root, false);   /* VCPU: the booting vCPU's */
+		rc = mm_set_root(&d->mm, &d->mm.vcpu[0], root, false);   /* vCPU 0 starts on it */
 	spin_unlock(&d->mm.lock);
 	if (rc) {
 		printk("domain %u (%s): its start-of-day page tables fail validation (%d)\n", domid,
@@ -356,18 +388,26 @@ int domain_build(unsigned domid, const char *name, const void *image, size_t siz
 		domain_destroy(d);
 		return rc;
 	}
-	d->entry = (struct guest_entry){
+	struct vcpu *v0 = d->vcpu[0];
+	v0->entry = (struct guest_entry){
 		.rip = g.entry, .rsp = d->layout.vstack_end, .rsi = d->layout.vstartinfo_start,
 		.root_maddr = (maddr_t)root << PAGE_SHIFT,
 	};
+	v0->initialised = true;
+	v0->state = VCPU_READY;
+	v0->runstate = RUNSTATE_runnable;
+	v0->runstate_entry_ns = machine_now_ns();
 	d->state = DOMAIN_READY;
 	if (initrd_len)
 		vireo_snprintf(initrd_note, sizeof(initrd_note), ", initrd %llu bytes at 0x%llx",
 			       (unsigned long long)initrd_len, (unsigned long long)d->layout.vinitrd_start);
-	printk("domain %u (%s): %s, %llu MiB, entry 0x%llx, %llu page-table frames%s%s\n", domid,
+	char vcpus_note[24] = "";
+	if (nr_vcpus > 1)
+		vireo_snprintf(vcpus_note, sizeof(vcpus_note), ", %u vCPUs", nr_vcpus);
+	printk("domain %u (%s): %s, %llu MiB, entry 0x%llx, %llu page-table frames%s%s%s\n", domid,
 	       d->name[0] ? d->name : "-", g.guest_os[0] ? g.guest_os : "(no GUEST_OS note)", (unsigned long long)(mem_bytes >> 20),
 	       (unsigned long long)g.entry, (unsigned long long)d->layout.nr_pt_frames, initrd_note,
-	       privileged ? ", privileged" : "");
+	       vcpus_note, privileged ? ", privileged" : "");
 	return 0;
 }
 
@@ -410,8 +450,11 @@ void domain_console_put(struct domain *d, char c)
 
 /* ---- running and ending ----------------------------------------------------- */
 
-struct domain *cpu_current[MAX_CPUS];   /* written only by its own CPU */
-static spinlock_t domains_lock = SPINLOCK_INIT;   /* guards every domain's state */
+struct vcpu *cpu_vcpu[MAX_CPUS];        /* written only by its own CPU */
+static spinlock_t domains_lock = SPINLOCK_INIT;   /* guards every domain's and vCPU's state */
+static uint8_t cpu_idle[MAX_CPUS];      /* under domains_lock: waiting for a vCPU to run */
+static uint8_t cpu_wake[MAX_CPUS];      /* set under domains_lock: look for work again */
+static const uint8_t never;
 
 uint64_t domain_release_memory(struct domain *d)
 {
@@ -430,14 +473,6 @@ bool domain_is_live(const struct domain *d)
 	return live;
 }
 
-void domain_kick(struct domain *d)
-{
-	unsigned self = cpu_id(), n = machine_nr_cpus();
-	for (unsigned c = 0; c < n && c < MAX_CPUS; c++)
-		if (c != self && __atomic_load_n(&cpu_current[c], __ATOMIC_ACQUIRE) == d)
-			machine_kick_cpu(c);
-}
-
 int domain_foreign(const struct domain *d, unsigned domid, struct domain_mm **out)
 {
 	struct domain *f = domain_by_id(domid);
@@ -450,57 +485,288 @@ int domain_foreign(const struct domain *d, unsigned domid, struct domain_mm **ou
 	return 0;
 }
 
-static const char *const shutdown_names[] = {
-	"poweroff", "reboot", "suspend", "crash", "watchdog", "soft_reset",
-};
+/*
+ * v->cpu is set before v->state becomes RUNNING (release): a kick that
+ * reads RUNNING reaches the right CPU. A vCPU not running yet looks at its
+ * pending upcall when it gets there (SCHEDOP_block checks with interrupts
+ * off), so it needs none.
+ */
+void vcpu_kick(struct vcpu *v)
+{
+	if (__atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != VCPU_RUNNING)
+		return;
+	unsigned c = __atomic_load_n(&v->cpu, __ATOMIC_RELAXED);
+	if (c != cpu_id())
+		machine_kick_cpu(c);
+}
+
+/* Its runstate becomes state at now (domains_lock held). */
+static void runstate_set(struct vcpu *v, int state, uint64_t now)
+{
+	v->runstate_time[v->runstate] += now - v->runstate_entry_ns;
+	v->runstate = state;
+	v->runstate_entry_ns = now;
+}
+
+void vcpu_runstate(struct vcpu *v, struct vcpu_runstate_info *r)
+{
+	spin_lock(&domains_lock);
+	uint64_t now = machine_now_ns();
+	*r = (struct vcpu_runstate_info){ .state = v->runstate, .state_entry_time = v->runstate_entry_ns };
+	for (unsigned i = 0; i < 4; i++)
+		r->time[i] = v->runstate_time[i];
+	r->time[v->runstate] += now - v->runstate_entry_ns;
+	spin_unlock(&domains_lock);
+}
+
+/* The idle CPUs look for work again (domains_lock held); the caller kicks the returned ones. */
+static uint64_t wake_idle_locked(void)
+{
+	uint64_t kick = 0;
+	for (unsigned c = 0; c < machine_nr_cpus() && c < MAX_CPUS; c++)
+		if (cpu_idle[c]) {
+			cpu_wake[c] = 1;
+			kick |= 1ull << c;
+		}
+	return kick;
+}
+
+static void kick_cpus(uint64_t mask)
+{
+	for (unsigned c = 0; mask; c++, mask >>= 1)
+		if ((mask & 1) && c != cpu_id())
+			machine_kick_cpu(c);
+}
+
+bool vcpu_is_up(struct vcpu *v)
+{
+	return __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) != VCPU_DOWN;
+}
+
+int vcpu_up(struct vcpu *v)
+{
+	uint64_t kick = 0;
+	int rc = 0;
+
+	spin_lock(&domains_lock);
+	if (v->state != VCPU_DOWN || v->d->ending) {
+		/* up already (Xen: 0); or ending, and its vCPUs with it */
+	} else if (v->on_cpu) {
+		/* Down but still on its CPU (parked, vcpu_check_stop): it goes on where it was. */
+		v->down = 0;
+		v->resume = 1;
+		__atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);
+		runstate_set(v, RUNSTATE_running, machine_now_ns());
+		kick = 1ull << v->cpu;
+	} else if (!v->initialised) {
+		rc = -VIREO_EINVAL;                    /* nothing to start from: VCPUOP_initialise first */
+	} else {
+		__atomic_store_n(&v->state, VCPU_READY, __ATOMIC_RELEASE);
+		runstate_set(v, RUNSTATE_runnable, machine_now_ns());
+		kick = wake_idle_locked();
+	}
+	spin_unlock(&domains_lock);
+	kick_cpus(kick);
+	return rc;
+}
 
 /*
- * This CPU takes the next ready domain and enters it; with none left it
- * stops the machine if every domain has ended, or waits for the others.
+ * Xen's VCPUOP_down is "nosync": the vCPU is down when this returns (is_up
+ * says 0) and stops at its next way back to the guest; it keeps its CPU,
+ * parked, so VCPUOP_up resumes it where it was (no scheduler yet to give
+ * the CPU to another).
+ */
+int vcpu_down(struct vcpu *v)
+{
+	uint64_t kick = 0;
+
+	spin_lock(&domains_lock);
+	if (v->state == VCPU_READY) {
+		__atomic_store_n(&v->state, VCPU_DOWN, __ATOMIC_RELEASE);
+		runstate_set(v, RUNSTATE_offline, machine_now_ns());
+	} else if (v->state == VCPU_RUNNING) {
+		v->down = 1;
+		__atomic_store_n(&v->stop, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&v->state, VCPU_DOWN, __ATOMIC_RELEASE);
+		runstate_set(v, RUNSTATE_offline, machine_now_ns());
+		kick = 1ull << v->cpu;
+	}
+	spin_unlock(&domains_lock);
+	kick_cpus(kick);
+	return 0;
+}
+
+/*
+ * v leaves this CPU for good (its domain ends): off its timers, page
+ * tables, GDT entries and LDT (under the domain's MMU lock, which also
+ * guards another vCPU's writes into this CPU's GDT), then down.
+ */
+static void vcpu_off_cpu(struct vcpu *v)
+{
+	struct domain *d = v->d;
+	machine_timer_at_ns(0);                    /* its timers were this CPU's */
+	spin_lock(&d->mm.lock);
+	machine_guest_unload();
+	v->descs_loaded = false;
+	mm_cpu_leave(&d->mm, cpu_id());
+	spin_unlock(&d->mm.lock);
+	cpu_vcpu[cpu_id()] = NULL;
+	spin_lock(&domains_lock);
+	if (v->state != VCPU_DOWN)
+		runstate_set(v, RUNSTATE_offline, machine_now_ns());
+	__atomic_store_n(&v->state, VCPU_DOWN, __ATOMIC_RELEASE);
+	__atomic_store_n(&v->on_cpu, 0, __ATOMIC_RELEASE);   /* domain_claim_end waits for this */
+	spin_unlock(&domains_lock);
+}
+
+static NORETURN void cpu_run_next(void);
+
+void vcpu_check_stop(void)
+{
+	struct vcpu *v = current_vcpu;
+	if (!v || likely(!__atomic_load_n(&v->stop, __ATOMIC_ACQUIRE)))
+		return;
+	for (;;) {
+		spin_lock(&domains_lock);
+		v->resume = 0;
+		bool end = v->end, down = v->down;
+		if (!end && !down)
+			__atomic_store_n(&v->stop, 0, __ATOMIC_RELEASE);
+		spin_unlock(&domains_lock);
+		if (end) {
+			vcpu_off_cpu(v);
+			cpu_run_next();
+		}
+		if (!down)
+			return;                        /* up again: back to the guest where it was */
+		machine_wait_event(&v->resume, &v->end);
+	}
+}
+
+/*
+ * This vCPU ends its domain: false when another vCPU already does (this
+ * one is told to leave, as the others). Else the others are told, the
+ * ready ones go down, and this waits until every other has left its CPU:
+ * after it, the domain runs nowhere else.
+ */
+static bool domain_claim_end(struct domain *d)
+{
+	struct vcpu *self = current_vcpu;
+	uint64_t kick = 0;
+
+	spin_lock(&domains_lock);
+	if (d->ending) {
+		spin_unlock(&domains_lock);
+		return false;
+	}
+	d->ending = true;
+	for (unsigned i = 0; i < d->nr_vcpus; i++) {
+		struct vcpu *v = d->vcpu[i];
+		if (v == self)
+			continue;
+		if (v->state == VCPU_READY) {
+			__atomic_store_n(&v->state, VCPU_DOWN, __ATOMIC_RELEASE);
+			runstate_set(v, RUNSTATE_offline, machine_now_ns());
+		}
+		if (v->on_cpu) {
+			__atomic_store_n(&v->end, 1, __ATOMIC_RELEASE);
+			__atomic_store_n(&v->stop, 1, __ATOMIC_RELEASE);
+			kick |= 1ull << v->cpu;
+		}
+	}
+	spin_unlock(&domains_lock);
+	kick_cpus(kick);
+	for (unsigned i = 0; i < d->nr_vcpus; i++)
+		while (d->vcpu[i] != self && __atomic_load_n(&d->vcpu[i]->on_cpu, __ATOMIC_ACQUIRE))
+			cpu_relax();
+	return true;
+}
+
+/* Another vCPU ends this one's domain: this one leaves quietly. */
+static NORETURN void vcpu_exit(void)
+{
+	vcpu_off_cpu(current_vcpu);
+	cpu_run_next();
+}
+
+/*
+ * v starts on this CPU at its entry: its GDT entries (and LDT) loaded here
+ * under the domain's MMU lock (update_descriptor writes into the GDT of
+ * the CPU a vCPU runs on, under that lock), then the guest.
+ */
+static NORETURN void vcpu_enter(struct vcpu *v)
+{
+	struct domain *d = v->d;
+	cpu_vcpu[cpu_id()] = v;
+	spin_lock(&d->mm.lock);
+	mm_cpu_enter(&d->mm, cpu_id());
+	vcpu_load_descriptors(v, cpu_id());
+	v->descs_loaded = true;
+	spin_unlock(&d->mm.lock);
+	machine_enter_guest(&v->entry);
+}
+
+/*
+ * This CPU takes the next ready vCPU (domains in order) and enters it;
+ * with none it stops the machine if every domain has ended, or waits
+ * until a vCPU comes up (wake_idle_locked) and looks again.
  */
 static NORETURN void cpu_run_next(void)
 {
-	struct domain *next = NULL;
-	bool active = false, crashed = false;
+	unsigned self = cpu_id();
 
-	spin_lock(&domains_lock);
-	for (unsigned i = 0; i < MAX_DOMAINS; i++) {
-		struct domain *d = &domains[i];
-		if (!next && d->state == DOMAIN_READY) {
-			d->state = DOMAIN_RUNNING;
-			next = d;
+	for (;;) {
+		struct vcpu *next = NULL;
+		bool active = false, crashed = false;
+
+		spin_lock(&domains_lock);
+		for (unsigned i = 0; i < MAX_DOMAINS; i++) {
+			struct domain *d = &domains[i];
+			bool live = d->state == DOMAIN_READY || d->state == DOMAIN_RUNNING;
+			for (unsigned k = 0; live && !next && !d->ending && k < d->nr_vcpus; k++)
+				if (d->vcpu[k]->state == VCPU_READY)
+					next = d->vcpu[k];
+			active |= live;
+			crashed |= d->state == DOMAIN_CRASHED;
 		}
-		active |= d->state == DOMAIN_RUNNING || d->state == DOMAIN_READY;
-		crashed |= d->state == DOMAIN_CRASHED;
+		cpu_idle[self] = !next && active;
+		cpu_wake[self] = 0;
+		if (next) {
+			next->cpu = self;
+			next->on_cpu = 1;
+			__atomic_store_n(&next->state, VCPU_RUNNING, __ATOMIC_RELEASE);
+			runstate_set(next, RUNSTATE_running, machine_now_ns());
+			next->d->state = DOMAIN_RUNNING;
+		}
+		spin_unlock(&domains_lock);
+		if (next)
+			vcpu_enter(next);
+		if (!active) {
+			printk("vireo: every domain has ended%s; stopping\n", crashed ? " (one crashed)" : "");
+			machine_halt(crashed ? 1 : 0);
+		}
+		machine_wait_event(&cpu_wake[self], &never);
 	}
-	spin_unlock(&domains_lock);
-	cpu_current[cpu_id()] = next;
-	if (next) {
-		next->start_ns = machine_now_ns();
-		machine_enter_guest(&next->entry);
-	}
-	if (!active) {
-		printk("vireo: every domain has ended%s; stopping\n", crashed ? " (one crashed)" : "");
-		machine_halt(crashed ? 1 : 0);
-	}
-	machine_idle();
 }
 
 static void cpu_start(void *arg, unsigned cpu)
 {
+	machine_irq_disable();                     /* the mailbox calls with them on */
 	cpu_run_next();
 }
 
 NORETURN void domains_run(void)
 {
-	unsigned ready = 0;
-	for (unsigned i = 0; i < MAX_DOMAINS; i++)
-		ready += domains[i].state == DOMAIN_READY;
-	/* One CPU per domain, up to the CPUs there are; the rest wait their turn. */
-	for (unsigned c = 1; c < machine_nr_cpus() && c < ready; c++)
+	machine_irq_disable();
+	/* Every CPU looks for a vCPU to run; those without one wait for one to come up. */
+	for (unsigned c = 1; c < machine_nr_cpus(); c++)
 		machine_start_on_cpu(c, cpu_start, NULL);
 	cpu_run_next();
 }
+
+static const char *const shutdown_names[] = {
+	"poweroff", "reboot", "suspend", "crash", "watchdog", "soft_reset",
+};
 
 /* What the domain's MMU hypercalls did, when it made any. */
 static void report_mm(const struct domain *d)
@@ -518,15 +784,14 @@ static void report_mm(const struct domain *d)
 }
 
 /*
- * A domain has ended on this CPU: off its page tables, its memory back to
- * the allocator, its state (shut down or crashed) kept for the exit status.
+ * A domain has ended on this CPU, the only one it still ran on
+ * (domain_claim_end): this vCPU off the CPU, its memory back to the
+ * allocator, its state (shut down or crashed) kept for the exit status.
  */
 static NORETURN void domain_end(struct domain *d, enum domain_state state, unsigned reason)
 {
 	uint64_t pages = d->nr_pages + 1;          /* and shared_info */
-	machine_guest_unload();
-	machine_timer_at_ns(0);                    /* its timers were this CPU's */
-	cpu_current[cpu_id()] = NULL;
+	vcpu_off_cpu(current_vcpu);
 	uint64_t kept = domain_release_memory(d);
 	if (kept)
 		printk("domain %u: %llu KiB returned, %llu KiB when another domain unmaps them\n", d->domid,
@@ -543,6 +808,8 @@ static NORETURN void domain_end(struct domain *d, enum domain_state state, unsig
 
 NORETURN void domain_shutdown(struct domain *d, unsigned reason)
 {
+	if (!domain_claim_end(d))
+		vcpu_exit();
 	if (d->shutdown_code >= 0)
 		reason = (unsigned)d->shutdown_code;   /* latched by SCHEDOP_shutdown_code, as Xen */
 	console_final(d);
@@ -554,14 +821,21 @@ NORETURN void domain_shutdown(struct domain *d, unsigned reason)
 
 void guest_fault(unsigned vector, uint64_t rip, uint64_t error_code, uint64_t cr2)
 {
+	struct vcpu *v = current_vcpu;
 	struct domain *d = current_domain;
-	printk("domain %u: crashed: exception %u at rip 0x%llx, error code 0x%llx, cr2 0x%llx "
-	       "(no handler for it, or nowhere to deliver it)\n", d ? d->domid : 0, vector,
-	       (unsigned long long)rip, (unsigned long long)error_code, (unsigned long long)cr2);
 	if (!d)
-		panic("guest fault with no current domain");
+		panic("guest fault with no current domain (exception %u at rip 0x%llx)", vector,
+		      (unsigned long long)rip);
+	char on[16] = "";
+	if (d->nr_vcpus > 1)
+		vireo_snprintf(on, sizeof(on), " on vCPU %u", v->id);
+	printk("domain %u: crashed: exception %u at rip 0x%llx, error code 0x%llx, cr2 0x%llx "
+	       "(no handler for it, or nowhere to deliver it)%s\n", d->domid, vector,
+	       (unsigned long long)rip, (unsigned long long)error_code, (unsigned long long)cr2, on);
 	if (d->shutdown_code >= 0 && d->shutdown_code != SHUTDOWN_crash)
 		domain_shutdown(d, SHUTDOWN_crash);      /* which takes the latched code */
+	if (!domain_claim_end(d))
+		vcpu_exit();
 	console_final(d);
 	report_mm(d);
 	domain_end(d, DOMAIN_CRASHED, SHUTDOWN_crash);
@@ -569,21 +843,6 @@ void guest_fault(unsigned vector, uint64_t rip, uint64_t error_code, uint64_t cr
 
 const struct trap_info *domain_trap(unsigned vector)
 {
-	const struct trap_info *t = current_domain ? &current_domain->traps[vector & 255] : NULL;
+	const struct trap_info *t = current_vcpu ? &current_vcpu->traps[vector & 255] : NULL;
 	return t && t->address ? t : NULL;
-}
-
-struct domain_arch *domain_arch_state(void)
-{
-	return &current_domain->arch;
-}
-
-struct vcpu_info *domain_vcpu_info(void)
-{
-	return domain_vcpu_info_of(current_domain);
-}
-
-struct vcpu_info *domain_vcpu_info_of(struct domain *d)
-{
-	return __atomic_load_n(&d->vcpu_info, __ATOMIC_ACQUIRE);
 }

@@ -3,8 +3,8 @@
  * ABI, the one-shot timer (set_timer_op, VIRQ_TIMER) and SCHEDOP_block.
  *
  * Errnos follow Xen 4.17's common/event_channel.c: a port out of range or
- * closed is -EINVAL, a vCPU other than 0 -ENOENT (one vCPU per domain; a
- * global VIRQ on another vCPU -EINVAL), a VIRQ bound twice -EEXIST, no
+ * closed is -EINVAL, a vCPU the domain does not have -ENOENT (a global
+ * VIRQ on a vCPU other than 0 -EINVAL), a VIRQ bound twice -EEXIST, no
  * free port -ENOSPC, an unknown domain -ESRCH, a peer port that is not
  * unbound for us -EINVAL. FIFO event channels are
  * not offered (-ENOSYS: guests fall back to 2-level), nor physical IRQs.
@@ -42,14 +42,28 @@ static struct shared_info *shared(struct domain *d)
 	return mfn_to_virt(d->shared_info_mfn);
 }
 
-/* The word's selector bit and the upcall flag, and a kick when the upcall is new. */
+/*
+ * The vCPU a port notifies. Its notify_vcpu is read without the owner's
+ * lock (a send holds the sender's): bind_vcpu may move it meanwhile, and
+ * then either vCPU is told, as on Xen. A port out of range or closed
+ * tells vCPU 0 (EVTCHNOP_unmask of any port is allowed).
+ */
+static struct vcpu *notify_vcpu(struct domain *d, unsigned port)
+{
+	struct evtchn *ports = __atomic_load_n(&d->ev.port, __ATOMIC_ACQUIRE);
+	unsigned v = ports && port < EVTCHN_PORTS ? __atomic_load_n(&ports[port].notify_vcpu, __ATOMIC_RELAXED) : 0;
+	return v < d->nr_vcpus ? d->vcpu[v] : d->vcpu[0];
+}
+
+/* The word's selector bit and the upcall flag of the port's vCPU, and a kick when the upcall is new. */
 static void mark_pending(struct domain *d, unsigned port)
 {
-	struct vcpu_info *vi = domain_vcpu_info_of(d);
+	struct vcpu *v = notify_vcpu(d, port);
+	struct vcpu_info *vi = vcpu_info_of(v);
 	if (test_and_set(&vi->evtchn_pending_sel, port / 64))
 		return;
 	if (!__atomic_exchange_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
-		domain_kick(d);
+		vcpu_kick(v);
 }
 
 /* Xen's evtchn_2l_set_pending. */
@@ -87,10 +101,11 @@ static int ports_ready(struct domain *d)
 {
 	if (d->ev.port)
 		return 0;
-	d->ev.port = xmalloc(EVTCHN_PORTS * sizeof(struct evtchn));
-	if (!d->ev.port)
+	struct evtchn *ports = xmalloc(EVTCHN_PORTS * sizeof(struct evtchn));
+	if (!ports)
 		return -VIREO_ENOMEM;
-	__builtin_memset(d->ev.port, 0, EVTCHN_PORTS * sizeof(struct evtchn));
+	__builtin_memset(ports, 0, EVTCHN_PORTS * sizeof(struct evtchn));
+	__atomic_store_n(&d->ev.port, ports, __ATOMIC_RELEASE);     /* notify_vcpu reads it unlocked */
 	return 0;
 }
 
@@ -132,8 +147,12 @@ static struct domain *named_domain(struct domain *self, uint16_t domid)
 static void close_locked(struct domain *d, uint32_t p)
 {
 	struct evtchn *c = &d->ev.port[p];
-	if (c->state == EVTCHNSTAT_virq && d->ev.virq_port[c->virq] == p)
-		d->ev.virq_port[c->virq] = 0;
+	if (c->state == EVTCHNSTAT_virq) {
+		/* Bound on notify_vcpu, or on vCPU 0 for a global VIRQ moved by bind_vcpu. */
+		for (unsigned v = 0; v < d->nr_vcpus; v++)
+			if (d->vcpu[v]->ev.virq_port[c->virq] == p)
+				d->vcpu[v]->ev.virq_port[c->virq] = 0;
+	}
 	if (c->state == EVTCHNSTAT_interdomain) {
 		struct domain *peer = domain_by_id(c->remote_dom);
 		struct evtchn *r = &peer->ev.port[c->remote_port];
@@ -235,13 +254,15 @@ static long bind_virq(struct domain *d, struct evtchn_bind_virq *b)
 		return -VIREO_EINVAL;
 	if (virq_is_global(b->virq) && b->vcpu != 0)
 		return -VIREO_EINVAL;
-	if (b->vcpu != 0)
+	if (b->vcpu >= d->nr_vcpus)
 		return -VIREO_ENOENT;
+	struct vcpu *v = d->vcpu[b->vcpu];
 	spin_lock(&d->ev.lock);
-	long p = d->ev.virq_port[b->virq] ? -VIREO_EEXIST : port_alloc(d);
+	long p = v->ev.virq_port[b->virq] ? -VIREO_EEXIST : port_alloc(d);
 	if (p > 0) {
-		d->ev.port[p] = (struct evtchn){ .state = EVTCHNSTAT_virq, .virq = b->virq };
-		d->ev.virq_port[b->virq] = (uint32_t)p;
+		d->ev.port[p] = (struct evtchn){ .state = EVTCHNSTAT_virq, .virq = b->virq,
+						 .notify_vcpu = (uint8_t)b->vcpu };
+		v->ev.virq_port[b->virq] = (uint32_t)p;
 		b->port = (uint32_t)p;
 	}
 	spin_unlock(&d->ev.lock);
@@ -250,12 +271,12 @@ static long bind_virq(struct domain *d, struct evtchn_bind_virq *b)
 
 static long bind_ipi(struct domain *d, struct evtchn_bind_ipi *b)
 {
-	if (b->vcpu != 0)
+	if (b->vcpu >= d->nr_vcpus)
 		return -VIREO_ENOENT;
 	spin_lock(&d->ev.lock);
 	long p = port_alloc(d);
 	if (p > 0) {
-		d->ev.port[p] = (struct evtchn){ .state = EVTCHNSTAT_ipi };
+		d->ev.port[p] = (struct evtchn){ .state = EVTCHNSTAT_ipi, .notify_vcpu = (uint8_t)b->vcpu };
 		b->port = (uint32_t)p;
 	}
 	spin_unlock(&d->ev.lock);
@@ -264,18 +285,21 @@ static long bind_ipi(struct domain *d, struct evtchn_bind_ipi *b)
 
 /*
  * Xen's evtchn_bind_vcpu: the vCPU is looked at first (-ENOENT), then the
- * port; an IPI or per-vCPU VIRQ port stays on its vCPU (-EINVAL). One
- * vCPU: nothing to move.
+ * port; an IPI or per-vCPU VIRQ port stays on its vCPU (-EINVAL). What is
+ * pending on it now stays with the old vCPU's selector (Xen's 2-level ABI
+ * does the same); new events go to the new one.
  */
 static long bind_vcpu(struct domain *d, const struct evtchn_bind_vcpu *b)
 {
-	if (b->vcpu != 0)
+	if (b->vcpu >= d->nr_vcpus)
 		return -VIREO_ENOENT;
 	spin_lock(&d->ev.lock);
-	const struct evtchn *c = port_of(d, b->port);
+	struct evtchn *c = port_of(d, b->port);
 	long rc = 0;
 	if (!c || c->state == EVTCHNSTAT_ipi || (c->state == EVTCHNSTAT_virq && !virq_is_global(c->virq)))
 		rc = -VIREO_EINVAL;
+	else
+		__atomic_store_n(&c->notify_vcpu, (uint8_t)b->vcpu, __ATOMIC_RELAXED);
 	spin_unlock(&d->ev.lock);
 	return rc;
 }
@@ -316,7 +340,7 @@ static long evtchn_status(struct domain *d, struct evtchn_status *s)
 	long rc = 0;
 	{
 		s->status = c->state;
-		s->vcpu = 0;
+		s->vcpu = c->notify_vcpu;
 		s->u.raw._output1 = s->u.raw._output2 = 0;
 		if (c->state == EVTCHNSTAT_unbound)
 			s->u.unbound.dom = c->remote_dom;
@@ -418,10 +442,12 @@ long do_event_channel_op(uint64_t cmd, uint64_t arg)
 
 /* ---- virtual IRQs, the timer, blocking ----------------------------------------------- */
 
-void evtchn_send_virq(struct domain *d, unsigned virq)
+/* Raise virq on vCPU v (a global one: on vCPU 0, where it is bound). */
+static void send_vcpu_virq(struct vcpu *v, unsigned virq)
 {
+	struct domain *d = v->d;
 	spin_lock(&d->ev.lock);
-	uint32_t p = virq < NR_VIRQS ? d->ev.virq_port[virq] : 0;
+	uint32_t p = virq < NR_VIRQS ? v->ev.virq_port[virq] : 0;
 	if (p) {
 		set_pending(d, p);
 		d->ev.raised++;
@@ -429,30 +455,35 @@ void evtchn_send_virq(struct domain *d, unsigned virq)
 	spin_unlock(&d->ev.lock);
 }
 
+void evtchn_send_virq(struct domain *d, unsigned virq)
+{
+	send_vcpu_virq(d->vcpu[0], virq);
+}
+
 /*
- * The domain's timers, both raising VIRQ_TIMER: the single-shot one
+ * A vCPU's timers, both raising its VIRQ_TIMER: the single-shot one
  * (set_timer_op, VCPUOP_set_singleshot_timer) and a periodic one
  * (VCPUOP_set_periodic_timer; Xen starts PV vCPUs with one of 10 ms,
- * Vireo with none). This CPU's APIC timer is armed for the earlier; they
- * are the current domain's, which is the only one on its CPU.
+ * Vireo with none). The APIC timer of the CPU it runs on is armed for the
+ * earlier; they are the current vCPU's, which is the only one on its CPU.
  */
-static void timer_arm(struct domain *d)
+static void timer_arm(struct vcpu *v)
 {
-	uint64_t next = d->ev.timer_ns;
-	if (d->ev.period_ns && (!next || d->ev.periodic_next_ns < next))
-		next = d->ev.periodic_next_ns;
+	uint64_t next = v->ev.timer_ns;
+	if (v->ev.period_ns && (!next || v->ev.periodic_next_ns < next))
+		next = v->ev.periodic_next_ns;
 	machine_timer_at_ns(next);
 }
 
 /* A single-shot deadline: one already past fires at once. */
-static void singleshot_set(struct domain *d, uint64_t timeout, uint64_t now)
+static void singleshot_set(struct vcpu *v, uint64_t timeout, uint64_t now)
 {
-	d->ev.timer_ns = timeout;
+	v->ev.timer_ns = timeout;
 	if (timeout && timeout <= now) {
-		d->ev.timer_ns = 0;
-		evtchn_send_virq(d, VIRQ_TIMER);  /* already due: at once, as Xen */
+		v->ev.timer_ns = 0;
+		send_vcpu_virq(v, VIRQ_TIMER);  /* already due: at once, as Xen */
 	}
-	timer_arm(d);
+	timer_arm(v);
 }
 
 long do_set_timer_op(uint64_t timeout)
@@ -461,13 +492,13 @@ long do_set_timer_op(uint64_t timeout)
 	/* Negative, or more than 2^50 ns (13 days) ahead: in 100 ms instead, as Xen. */
 	if ((int64_t)timeout < 0 || (timeout > now && (timeout - now) >> 50))
 		timeout = now + 100000000ull;
-	singleshot_set(current_domain, timeout, now);
+	singleshot_set(current_vcpu, timeout, now);
 	return 0;
 }
 
 long evtchn_vcpu_timer_op(unsigned cmd, uint64_t value, uint32_t flags)
 {
-	struct domain *d = current_domain;
+	struct vcpu *v = current_vcpu;
 	uint64_t now = machine_now_ns();
 
 	switch (cmd) {
@@ -476,60 +507,60 @@ long evtchn_vcpu_timer_op(unsigned cmd, uint64_t value, uint32_t flags)
 		if ((int64_t)value <= (int64_t)now) {
 			if (flags & VCPU_SSHOTTMR_future)
 				return -VIREO_ETIME;
-			d->ev.timer_ns = 0;
-			evtchn_send_virq(d, VIRQ_TIMER);
-			timer_arm(d);
+			v->ev.timer_ns = 0;
+			send_vcpu_virq(v, VIRQ_TIMER);
+			timer_arm(v);
 			return 0;
 		}
-		singleshot_set(d, value, now);
+		singleshot_set(v, value, now);
 		return 0;
 	case VCPUOP_stop_singleshot_timer:
-		d->ev.timer_ns = 0;
-		timer_arm(d);
+		v->ev.timer_ns = 0;
+		timer_arm(v);
 		return 0;
 	case VCPUOP_set_periodic_timer:
 		if (value < 1000000ull || value > (uint64_t)INT64_MAX >> 1)
 			return -VIREO_EINVAL;         /* under 1 ms, or past Xen's STIME_DELTA_MAX */
-		d->ev.period_ns = value;
-		d->ev.periodic_next_ns = now + value;
-		timer_arm(d);
+		v->ev.period_ns = value;
+		v->ev.periodic_next_ns = now + value;
+		timer_arm(v);
 		return 0;
 	default:                                  /* VCPUOP_stop_periodic_timer */
-		d->ev.period_ns = 0;
-		timer_arm(d);
+		v->ev.period_ns = 0;
+		timer_arm(v);
 		return 0;
 	}
 }
 
 void evtchn_timer_interrupt(void)
 {
-	struct domain *d = current_domain;
-	if (!d || (!d->ev.timer_ns && !d->ev.period_ns))
+	struct vcpu *v = current_vcpu;
+	if (!v || (!v->ev.timer_ns && !v->ev.period_ns))
 		return;
 	uint64_t now = machine_now_ns();
 	bool fire = false;
-	if (d->ev.timer_ns && now >= d->ev.timer_ns) {
-		d->ev.timer_ns = 0;
+	if (v->ev.timer_ns && now >= v->ev.timer_ns) {
+		v->ev.timer_ns = 0;
 		fire = true;
 	}
-	if (d->ev.period_ns && now >= d->ev.periodic_next_ns) {
+	if (v->ev.period_ns && now >= v->ev.periodic_next_ns) {
 		/* Ticks missed (the CPU was busy) are not owed: the next is a period from now. */
-		d->ev.periodic_next_ns += d->ev.period_ns;
-		if (d->ev.periodic_next_ns <= now)
-			d->ev.periodic_next_ns = now + d->ev.period_ns;
+		v->ev.periodic_next_ns += v->ev.period_ns;
+		if (v->ev.periodic_next_ns <= now)
+			v->ev.periodic_next_ns = now + v->ev.period_ns;
 		fire = true;
 	}
 	if (fire)
-		evtchn_send_virq(d, VIRQ_TIMER);
-	timer_arm(d);                             /* what is left (an early interrupt: the same) */
+		send_vcpu_virq(v, VIRQ_TIMER);
+	timer_arm(v);                             /* what is left (an early interrupt: the same) */
 }
 
-long evtchn_block(struct domain *d)
+long evtchn_block(struct vcpu *v)
 {
-	struct vcpu_info *vi = domain_vcpu_info_of(d);
+	struct vcpu_info *vi = vcpu_info_of(v);
 	__atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);   /* Xen: events on, then block */
-	d->ev.blocks++;
-	machine_wait_event(&vi->evtchn_upcall_pending);
+	v->d->ev.blocks++;
+	machine_wait_event(&vi->evtchn_upcall_pending, &v->stop);
 	return 0;
 }
 
@@ -537,8 +568,10 @@ void evtchn_domain_end(struct domain *d)
 {
 	for (uint32_t p = 1; p < EVTCHN_PORTS && d->ev.port; p++)
 		(void)evtchn_close(d, p);
-	d->ev.timer_ns = 0;
-	d->ev.period_ns = 0;
+	for (unsigned i = 0; i < d->nr_vcpus; i++) {
+		d->vcpu[i]->ev.timer_ns = 0;
+		d->vcpu[i]->ev.period_ns = 0;
+	}
 	spin_lock(&d->ev.lock);
 	xfree(d->ev.port);
 	d->ev.port = NULL;

@@ -9,6 +9,7 @@
 #include <core/hypercall.h>
 #include <fastpath/mmu.h>
 #include <mm/frame_alloc.h>
+#include <mm/heap.h>
 #include <public/arch-x86_64.h>
 #include <public/callback.h>
 #include <public/features.h>
@@ -92,6 +93,7 @@ static long do_console_io(uint64_t cmd, uint64_t count, uint64_t buf)
 		return -VIREO_ENOSYS;
 	if (count > 16384)
 		return -VIREO_EINVAL;
+	spin_lock(&d->con_lock);                       /* its vCPUs print at once */
 	uint64_t allowed = console_allowance(d, count);
 	if (allowed && d->con_dropped) {
 		printk("(d%u) [%llu bytes of console output dropped]\n", d->domid,
@@ -101,12 +103,15 @@ static long do_console_io(uint64_t cmd, uint64_t count, uint64_t buf)
 	d->con_dropped += count - allowed;
 	for (uint64_t done = 0; done < allowed; ) {
 		size_t n = allowed - done < sizeof(chunk) ? (size_t)(allowed - done) : sizeof(chunk);
-		if (copy_from_guest(chunk, buf + done, n))
+		if (copy_from_guest(chunk, buf + done, n)) {
+			spin_unlock(&d->con_lock);
 			return -VIREO_EFAULT;
+		}
 		for (size_t i = 0; i < n; i++)
 			domain_console_put(d, chunk[i]);
 		done += n;
 	}
+	spin_unlock(&d->con_lock);
 	return 0;
 }
 
@@ -155,7 +160,7 @@ static long do_sched_op(uint64_t cmd, uint64_t arg)
 {
 	struct sched_shutdown s;
 	/*
-	 * One domain per CPU today: yield does nothing. Marked likely so the
+	 * One vCPU per CPU today: yield does nothing. Marked likely so the
 	 * compiler tests it before the switch, which (with block) is a jump
 	 * table: five more instructions for the commonest call (ci/perfgate).
 	 */
@@ -163,7 +168,7 @@ static long do_sched_op(uint64_t cmd, uint64_t arg)
 		return 0;
 	switch (cmd) {
 	case SCHEDOP_block:
-		return evtchn_block(current_domain);
+		return evtchn_block(current_vcpu);
 	case SCHEDOP_shutdown_code:
 		if (copy_from_guest(&s, arg, sizeof(s)))
 			return -VIREO_EFAULT;
@@ -189,11 +194,12 @@ static long do_sched_op(uint64_t cmd, uint64_t arg)
  */
 static long do_set_trap_table(uint64_t table)
 {
-	struct trap_info *fresh = current_domain->traps_new;
+	struct vcpu *v = current_vcpu;
+	struct trap_info *fresh = v->traps_new;
 	struct trap_info ti;
 	unsigned n;
 
-	__builtin_memset(fresh, 0, sizeof(current_domain->traps_new));
+	__builtin_memset(fresh, 0, sizeof(v->traps_new));
 	for (n = 0; table && n < 256; n++) {
 		if (copy_from_guest(&ti, table + n * sizeof(ti), sizeof(ti)))
 			return -VIREO_EFAULT;
@@ -205,7 +211,7 @@ static long do_set_trap_table(uint64_t table)
 			return -VIREO_EPERM;
 		fresh[ti.vector] = ti;
 	}
-	__builtin_memcpy(current_domain->traps, fresh, sizeof(current_domain->traps));
+	__builtin_memcpy(v->traps, fresh, sizeof(v->traps));
 	return 0;
 }
 
@@ -225,32 +231,47 @@ static long do_set_trap_table(uint64_t table)
 _Static_assert(MM_GDT_ENTRIES == FIRST_RESERVED_GDT_ENTRY, "the guest's GDT is Xen's");
 _Static_assert(MM_GDT_ENTRIES == GUEST_GDT_ENTRIES, "the machine holds the whole guest GDT");
 
-static long do_set_gdt(uint64_t frame_list, uint64_t nr_entries)
+/* Copy a vCPU's GDT entries from its frames into CPU cpu's GDT (the domain's mm.lock held). */
+static void gdt_copy(struct mm_vcpu *mv, unsigned cpu)
 {
-	struct domain_mm *mm = &current_domain->mm;
-	struct mm_vcpu *mv = &mm->vcpu[0];                /* VCPU: the current vCPU's */
-	unsigned entries = (unsigned)nr_entries;          /* the ABI's unsigned int */
-	xen_pfn_t list[MM_GDT_FRAMES];
-	mfn_t old[MM_GDT_FRAMES];
+	/* Entry 0 is the CPU's null descriptor, whatever the guest's frame holds there. */
+	for (unsigned i = 0; i < (mv->gdt_entries + 511) / 512; i++) {
+		unsigned first = i ? i * 512 : 1;
+		unsigned end = (i + 1) * 512 < mv->gdt_entries ? (i + 1) * 512 : mv->gdt_entries;
+		if (first < end)
+			machine_guest_gdt_write(cpu, first, (const uint64_t *)mfn_to_virt(mv->gdt_frames[i]) + first % 512,
+						end - first);
+	}
+}
+
+void vcpu_load_descriptors(struct vcpu *v, unsigned cpu)
+{
+	struct mm_vcpu *mv = &v->d->mm.vcpu[v->id];
+	gdt_copy(mv, cpu);
+	machine_guest_ldt_load(mv->ldt_copy, mv->ldt_entries);
+}
+
+/*
+ * v's GDT becomes the `entries` descriptors in frames list[0 .. ] (mm.lock
+ * held; entries checked <= MM_GDT_ENTRIES): the new frames' references are
+ * taken before the old ones are dropped, and a refused frame changes
+ * nothing. The CPU's copy is the caller's.
+ */
+static int gdt_set(struct domain_mm *mm, struct mm_vcpu *mv, const xen_pfn_t *list, unsigned entries)
+{
 	unsigned i, nr = (entries + 511) / 512;
+	mfn_t old[MM_GDT_FRAMES];
 	int rc = 0;
 
-	if (entries > MM_GDT_ENTRIES)
-		return -VIREO_EINVAL;
-	if (nr && copy_from_guest(list, frame_list, nr * sizeof(list[0])))
-		return -VIREO_EFAULT;
-	spin_lock(&mm->lock);
 	for (i = 0; i < nr; i++)
 		if ((rc = mm_get_desc_page(mm, list[i])) != 0)
 			break;
 	if (rc) {
 		while (i--)
 			mm_put_desc_page(mm, list[i]);
-		mm_sync(mm);
-		spin_unlock(&mm->lock);
 		return rc;
 	}
-	unsigned old_entries = mv->gdt_entries, old_nr = (old_entries + 511) / 512;
+	unsigned old_nr = (mv->gdt_entries + 511) / 512;
 	for (i = 0; i < MM_GDT_FRAMES; i++) {
 		old[i] = mv->gdt_frames[i];
 		mv->gdt_frames[i] = i < nr ? list[i] : INVALID_MFN;
@@ -258,39 +279,89 @@ static long do_set_gdt(uint64_t frame_list, uint64_t nr_entries)
 	mv->gdt_entries = entries;
 	for (i = 0; i < old_nr; i++)
 		mm_put_desc_page(mm, old[i]);
-	/* Entry 0 is the CPU's null descriptor, whatever the guest's frame holds there. */
-	for (i = 0; i < nr; i++) {
-		unsigned first = i ? i * 512 : 1, end = (i + 1) * 512 < entries ? (i + 1) * 512 : entries;
-		if (first < end)
-			machine_guest_gdt_write(first, (const uint64_t *)mfn_to_virt(list[i]) + first % 512,
-						end - first);
+	return 0;
+}
+
+static long do_set_gdt(uint64_t frame_list, uint64_t nr_entries)
+{
+	struct vcpu *v = current_vcpu;
+	struct domain_mm *mm = &v->d->mm;
+	struct mm_vcpu *mv = &mm->vcpu[v->id];
+	unsigned entries = (unsigned)nr_entries;          /* the ABI's unsigned int */
+	xen_pfn_t list[MM_GDT_FRAMES];
+	unsigned nr = (entries + 511) / 512;
+
+	if (entries > MM_GDT_ENTRIES)
+		return -VIREO_EINVAL;
+	if (nr && copy_from_guest(list, frame_list, nr * sizeof(list[0])))
+		return -VIREO_EFAULT;
+	spin_lock(&mm->lock);
+	unsigned old_entries = mv->gdt_entries;
+	int rc = gdt_set(mm, mv, list, entries);
+	if (rc == 0) {
+		gdt_copy(mv, cpu_id());
+		if (old_entries > entries)
+			machine_guest_gdt_write(cpu_id(), entries, NULL, old_entries - entries);
 	}
-	if (old_entries > entries)
-		machine_guest_gdt_write(entries, NULL, old_entries - entries);
 	mm_sync(mm);
 	spin_unlock(&mm->lock);
-	return 0;
+	return rc;
+}
+
+/*
+ * VCPUOP_initialise's page tables and GDT for vCPU v, which is down and
+ * has none (mm.lock held): the GDT frames, the user root (0: none), then
+ * the kernel root, each validated as set_gdt, NEW_USER_BASEPTR and
+ * NEW_BASEPTR do; all or nothing.
+ */
+int vcpu_set_mmu(struct vcpu *v, mfn_t root, mfn_t user_root, const uint64_t *gdt_frames, unsigned gdt_entries)
+{
+	struct domain_mm *mm = &v->d->mm;
+	struct mm_vcpu *mv = &mm->vcpu[v->id];
+	xen_pfn_t list[MM_GDT_FRAMES];
+
+	for (unsigned i = 0; i < MM_GDT_FRAMES; i++)
+		list[i] = gdt_frames[i];
+	int rc = gdt_set(mm, mv, list, gdt_entries);
+	if (rc)
+		return rc;
+	if ((rc = mm_set_root(mm, mv, user_root, true)) == 0) {
+		if ((rc = mm_set_root(mm, mv, root, false)) == 0)
+			return 0;
+		(void)mm_set_root(mm, mv, 0, true);
+	}
+	(void)gdt_set(mm, mv, list, 0);
+	return rc;
 }
 
 /*
  * update_descriptor(ma, desc): the 8-byte descriptor at machine address ma
  * (8-aligned, in a frame of the guest's own) becomes desc, if descriptor_ok
  * allows it; written where the frame is a GDT or LDT frame (and then in the
- * CPU's copies too), or where it may be writable.
+ * copies of every vCPU's GDT and LDT that holds it: a GDT copy is the GDT of
+ * the CPU the vCPU runs on, which it cannot leave while we hold mm.lock),
+ * or where it may be writable.
  */
 static long do_update_descriptor(uint64_t ma, uint64_t desc)
 {
-	struct domain_mm *mm = &current_domain->mm;
-	const struct mm_vcpu *mv = &mm->vcpu[0];          /* VCPU: the current vCPU's (its CPU's GDT) */
+	struct domain *d = current_domain;
+	struct domain_mm *mm = &d->mm;
 	spin_lock(&mm->lock);
 	long rc = mm_update_desc(mm, ma, desc);
 	if (rc == 0) {
 		mfn_t mfn = ma >> PAGE_SHIFT;
 		unsigned slot = (unsigned)((ma & (PAGE_SIZE - 1)) >> 3);
-		for (unsigned i = 0; i < (mv->gdt_entries + 511) / 512; i++) {
-			unsigned e = i * 512 + slot;
-			if (mv->gdt_frames[i] == mfn && e > 0 && e < mv->gdt_entries)
-				machine_guest_gdt_write(e, &desc, 1);
+		for (unsigned k = 0; k < d->nr_vcpus; k++) {
+			struct vcpu *v = d->vcpu[k];
+			struct mm_vcpu *mv = &mm->vcpu[k];
+			if (v != current_vcpu && !v->descs_loaded)
+				continue;                  /* loaded from its frames when it starts */
+			unsigned cpu = v == current_vcpu ? cpu_id() : v->cpu;
+			for (unsigned i = 0; i < (mv->gdt_entries + 511) / 512; i++) {
+				unsigned e = i * 512 + slot;
+				if (mv->gdt_frames[i] == mfn && e > 0 && e < mv->gdt_entries)
+					machine_guest_gdt_write(cpu, e, &desc, 1);
+			}
 		}
 		mm_ldt_update(mm, mfn, slot, desc);
 	}
@@ -341,24 +412,13 @@ static long do_memory_op(uint64_t cmd, uint64_t arg)
 	}
 }
 
-/*
- * The vCPU's runstate: it has been running since the domain started (one
- * vCPU per domain, never descheduled yet), so all its time is "running".
- */
-static struct vcpu_runstate_info runstate_now(const struct domain *d)
+/* Refresh v's registered runstate area, if any (v current: its page tables are loaded). */
+static void runstate_update(struct vcpu *v)
 {
-	uint64_t now = machine_now_ns();
-	struct vcpu_runstate_info r = { .state = RUNSTATE_running, .state_entry_time = d->start_ns };
-	r.time[RUNSTATE_running] = now - d->start_ns;
-	return r;
-}
-
-/* Refresh the registered runstate area, if any (a context-switch point: yield, queries). */
-static void runstate_update(struct domain *d)
-{
-	if (d->runstate_area) {
-		struct vcpu_runstate_info r = runstate_now(d);
-		(void)copy_to_guest(d->runstate_area, &r, sizeof(r));
+	if (v->runstate_area && v == current_vcpu) {
+		struct vcpu_runstate_info r;
+		vcpu_runstate(v, &r);
+		(void)copy_to_guest(v->runstate_area, &r, sizeof(r));
 	}
 }
 
@@ -366,30 +426,32 @@ static void runstate_update(struct domain *d)
  * VCPUOP_register_vcpu_info: the vCPU's vcpu_info moves to a page of the
  * guest's own (Linux does this for every vCPU). The frame must be the
  * domain's and may be writable (a writable reference is held for good),
- * the structure must fit in it; once only, as on Xen.
+ * the structure must fit in it; once per vCPU, as on Xen. Another vCPU's
+ * may be moved while it runs: events raised meanwhile are all marked
+ * pending again at the new place.
  */
-static long register_vcpu_info(struct domain *d, uint64_t arg)
+static long register_vcpu_info(struct vcpu *v, uint64_t arg)
 {
+	struct domain *d = v->d;
 	struct vcpu_register_vcpu_info info;
 	if (copy_from_guest(&info, arg, sizeof(info)))
 		return -VIREO_EFAULT;
-	if (d->vcpu_info_mfn != INVALID_MFN)
-		return -VIREO_EINVAL;
 	if (info.offset > PAGE_SIZE - sizeof(struct vcpu_info) || (info.offset & 7))
 		return -VIREO_EINVAL;
 	spin_lock(&d->mm.lock);
-	long rc = mm_hold_writable(&d->mm, info.mfn);
+	long rc = v->vcpu_info_mfn != INVALID_MFN ? -VIREO_EINVAL : mm_hold_writable(&d->mm, info.mfn);
+	if (rc == 0)
+		v->vcpu_info_mfn = info.mfn;      /* claimed under the lock: two vCPUs cannot both */
 	mm_sync(&d->mm);
 	spin_unlock(&d->mm.lock);
 	if (rc)
 		return rc;
-	struct vcpu_info *old = domain_vcpu_info();
+	struct vcpu_info *old = vcpu_info_of(v);
 	struct vcpu_info *fresh = (struct vcpu_info *)((uint8_t *)mfn_to_virt(info.mfn) + info.offset);
 	struct vcpu_info copy = *old;           /* the new place may overlap the old one */
 	*fresh = copy;
-	d->vcpu_info_mfn = info.mfn;
-	d->vcpu_info_offset = info.offset;
-	__atomic_store_n(&d->vcpu_info, fresh, __ATOMIC_RELEASE);
+	v->vcpu_info_offset = info.offset;
+	__atomic_store_n(&v->vcpu_info, fresh, __ATOMIC_RELEASE);
 	/*
 	 * Another CPU raising an event may have written the old place after
 	 * the copy: everything is marked pending (Xen's map_vcpu_info), a
@@ -398,21 +460,127 @@ static long register_vcpu_info(struct domain *d, uint64_t arg)
 	 */
 	__atomic_store_n(&fresh->evtchn_pending_sel, ~(xen_ulong_t)0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&fresh->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+	vcpu_kick(v);
 	return 0;
 }
 
-/* vcpu_op: one vCPU per domain today. */
+static bool callback_ok(uint64_t addr);
+
+static bool canonical_va(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
+
+/* A guest code address for a handler or entry: canonical and not the hypervisor's. */
+static bool guest_code_ok(uint64_t addr)
+{
+	return canonical_va(addr) && !(addr >= HYPERVISOR_VIRT_START && addr < HYPERVISOR_VIRT_END);
+}
+
+/*
+ * VCPUOP_initialise (Xen's arch_set_info_guest for a 64-bit PV vCPU): the
+ * first state of a vCPU that is down and has none yet (-EEXIST if it has
+ * one, as Xen). Taken: the registers (RIP/RSP and every other; RFLAGS
+ * becomes IF on, IOPL 0), CS/SS (the flat guest selectors only), the trap
+ * table, the GDT (validated as set_gdt does), the kernel stack
+ * (kernel_ss/sp), CR3 (ctrlreg[3], a frame of the domain that validates
+ * as an L4, as NEW_BASEPTR) and the user root (ctrlreg[1], as
+ * NEW_USER_BASEPTR), the callbacks, FS and both GS bases. Refused
+ * (-EINVAL): a start in guest user mode (no VGCF_in_kernel), an LDT (set
+ * it with MMUEXT_SET_LDT from the vCPU), debug registers other than zero.
+ * Not taken: the FPU image (the vCPU starts with a fresh FPU) and
+ * vm_assist (the domain's, set by vm_assist). All or nothing.
+ */
+static long vcpu_initialise(struct vcpu *v, uint64_t arg)
+{
+	struct domain *d = v->d;
+	struct vcpu_guest_context *c = xmalloc(sizeof(*c));
+	long rc = 0;
+
+	if (!c)
+		return -VIREO_ENOMEM;
+	if (copy_from_guest(c, arg, sizeof(*c))) {
+		xfree(c);
+		return -VIREO_EFAULT;
+	}
+	const struct cpu_user_regs *r = &c->user_regs;
+	if (!(c->flags & VGCF_in_kernel) || c->ldt_ents || c->gdt_ents > MM_GDT_ENTRIES ||
+	    (r->cs | 3) != FLAT_RING3_CS64 || (r->ss | 3) != FLAT_RING3_SS64 ||
+	    (c->kernel_ss | 3) != FLAT_RING3_SS64 || !canonical_va(c->kernel_sp) ||
+	    !guest_code_ok(r->rip) || !canonical_va(r->rsp) || !canonical_va(c->fs_base) ||
+	    !canonical_va(c->gs_base_kernel) || !canonical_va(c->gs_base_user) ||
+	    !callback_ok(c->event_callback_eip) || !callback_ok(c->failsafe_callback_eip) ||
+	    !callback_ok(c->syscall_callback_eip) || c->ctrlreg[3] == 0)
+		rc = -VIREO_EINVAL;
+	for (unsigned i = 0; rc == 0 && i < 8; i++)
+		if (i != 6 && c->debugreg[i])
+			rc = -VIREO_EINVAL;
+	for (unsigned i = 0; rc == 0 && i < 256; i++)
+		if (c->trap_ctxt[i].address && !guest_code_ok(c->trap_ctxt[i].address))
+			rc = -VIREO_EINVAL;
+	if (rc) {
+		xfree(c);
+		return rc;
+	}
+	/* Under the domain's MMU lock: no two initialise one vCPU, and the references are all or nothing. */
+	spin_lock(&d->mm.lock);
+	if (v->initialised || vcpu_is_up(v))
+		rc = -VIREO_EEXIST;
+	else
+		rc = vcpu_set_mmu(v, xen_cr3_to_pfn(c->ctrlreg[3]), xen_cr3_to_pfn(c->ctrlreg[1]),
+				  c->gdt_frames, (unsigned)c->gdt_ents);
+	if (rc == 0) {
+		__builtin_memcpy(v->traps, c->trap_ctxt, sizeof(v->traps));
+		v->arch = (struct vcpu_arch){
+			.kernel_sp = c->kernel_sp, .gs_user_base = c->gs_base_user,
+			.event_cb = c->event_callback_eip, .failsafe_cb = c->failsafe_callback_eip,
+			.syscall_cb = c->syscall_callback_eip,
+			.failsafe_flags = c->flags & VGCF_failsafe_disables_events ? CALLBACKF_mask_events : 0,
+			.syscall_flags = c->flags & VGCF_syscall_disables_events ? CALLBACKF_mask_events : 0,
+		};
+		v->entry = (struct guest_entry){
+			.rip = r->rip, .rsp = r->rsp, .rsi = r->rsi,
+			.root_maddr = (maddr_t)xen_cr3_to_pfn(c->ctrlreg[3]) << PAGE_SHIFT,
+			.rax = r->rax, .rbx = r->rbx, .rcx = r->rcx, .rdx = r->rdx, .rdi = r->rdi,
+			.rbp = r->rbp, .r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->r11,
+			.r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
+			.fs_base = c->fs_base, .gs_base = c->gs_base_kernel,
+		};
+		__atomic_store_n(&v->initialised, true, __ATOMIC_RELEASE);
+	}
+	mm_sync(&d->mm);
+	spin_unlock(&d->mm.lock);
+	xfree(c);
+	return rc;
+}
+
+/*
+ * vcpu_op(cmd, vcpu, arg): any vCPU of the domain for initialise, up,
+ * down, is_up, the runstate and vcpu_info registration; the timers only
+ * the caller's own (-EINVAL for another, as Xen). A vCPU the domain does
+ * not have: -ENOENT.
+ */
 static long do_vcpu_op(uint64_t cmd, uint64_t vcpu, uint64_t arg)
 {
 	struct domain *d = current_domain;
-	if (vcpu != 0)
+	if (vcpu >= d->nr_vcpus)
 		return -VIREO_ENOENT;
+	struct vcpu *v = d->vcpu[vcpu];
+	bool self = v == current_vcpu;
+
 	switch (cmd) {
+	case VCPUOP_initialise:
+		return vcpu_initialise(v, arg);
+	case VCPUOP_up:
+		return vcpu_up(v);
+	case VCPUOP_down:
+		return vcpu_down(v);
 	case VCPUOP_is_up:
-		return 1;
+		return vcpu_is_up(v);
 	case VCPUOP_get_runstate_info: {
-		struct vcpu_runstate_info r = runstate_now(d);
-		runstate_update(d);
+		struct vcpu_runstate_info r;
+		vcpu_runstate(v, &r);
+		runstate_update(v);
 		return copy_to_guest(arg, &r, sizeof(r));
 	}
 	case VCPUOP_register_runstate_memory_area: {
@@ -421,26 +589,32 @@ static long do_vcpu_op(uint64_t cmd, uint64_t vcpu, uint64_t arg)
 			return -VIREO_EFAULT;
 		if (area.addr && !domain_range_is_guest(area.addr, area.addr + sizeof(struct vcpu_runstate_info)))
 			return -VIREO_EFAULT;
-		d->runstate_area = area.addr;
-		runstate_update(d);
+		v->runstate_area = area.addr;
+		runstate_update(v);
 		return 0;
 	}
 	case VCPUOP_register_vcpu_info:
-		return register_vcpu_info(d, arg);
+		return register_vcpu_info(v, arg);
 	case VCPUOP_set_singleshot_timer: {
 		struct vcpu_set_singleshot_timer t;
+		if (!self)
+			return -VIREO_EINVAL;
 		if (copy_from_guest(&t, arg, sizeof(t)))
 			return -VIREO_EFAULT;
 		return evtchn_vcpu_timer_op(VCPUOP_set_singleshot_timer, t.timeout_abs_ns, t.flags);
 	}
 	case VCPUOP_set_periodic_timer: {
 		struct vcpu_set_periodic_timer t;
+		if (!self)
+			return -VIREO_EINVAL;
 		if (copy_from_guest(&t, arg, sizeof(t)))
 			return -VIREO_EFAULT;
 		return evtchn_vcpu_timer_op(VCPUOP_set_periodic_timer, t.period_ns, 0);
 	}
 	case VCPUOP_stop_singleshot_timer:
 	case VCPUOP_stop_periodic_timer:
+		if (!self)
+			return -VIREO_EINVAL;
 		return evtchn_vcpu_timer_op((unsigned)cmd, 0, 0);
 	default:
 		return -VIREO_ENOSYS;
@@ -457,7 +631,7 @@ static long do_physdev_op(uint64_t cmd, uint64_t arg)
 			return -VIREO_EFAULT;
 		if (s.iopl > 3)
 			return -VIREO_EINVAL;
-		current_domain->arch.iopl = s.iopl;
+		current_vcpu->arch.iopl = s.iopl;
 		return 0;
 	}
 	default:
@@ -496,7 +670,7 @@ static bool callback_ok(uint64_t addr)
 
 static long set_callback(unsigned type, uint16_t flags, uint64_t addr)
 {
-	struct domain_arch *a = &current_domain->arch;
+	struct vcpu_arch *a = &current_vcpu->arch;
 	if (!callback_ok(addr) || (flags & ~CALLBACKF_mask_events))
 		return -VIREO_EINVAL;
 	switch (type) {

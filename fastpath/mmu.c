@@ -212,7 +212,7 @@ long do_mmu_update(struct hypercall_args *a)
 /* The vCPU the hypercall runs for, and its MMU state. */
 static inline unsigned cur_vcpu_id(void)
 {
-	return 0;                             /* VCPU: the current vCPU's id */
+	return current_vcpu->id;
 }
 
 static inline struct mm_vcpu *cur_mv(struct domain_mm *mm)

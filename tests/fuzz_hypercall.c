@@ -278,11 +278,12 @@ static struct shared_info *shared_of(const struct domain *d)
 static void check_events(const struct domain *d)
 {
 	const struct domain_events *ev = &d->ev;
+	const struct vcpu_events *vev = &d->vcpu[0]->ev;     /* one vCPU in this fuzzer */
 	if (d->dying) {
-		if (ev->port || ev->timer_ns)
+		if (ev->port || vev->timer_ns)
 			abort();                          /* an ended domain keeps no ports */
 		for (unsigned v = 0; v < NR_VIRQS; v++)
-			if (ev->virq_port[v])
+			if (vev->virq_port[v])
 				abort();
 		return;
 	}
@@ -291,7 +292,7 @@ static void check_events(const struct domain *d)
 		if (pending[w])
 			abort();                          /* a port past the table pending */
 	for (unsigned v = 0; v < NR_VIRQS; v++) {
-		uint32_t p = ev->virq_port[v];
+		uint32_t p = vev->virq_port[v];
 		if (p && (!ev->port || p >= EVTCHN_PORTS || ev->port[p].state != EVTCHNSTAT_virq ||
 			  ev->port[p].virq != v))
 			abort();                          /* a VIRQ bound to a port that is not its */
@@ -326,7 +327,7 @@ static void check_events(const struct domain *d)
 			break;
 		}
 		case EVTCHNSTAT_virq:
-			if (p == 0 || c->virq >= NR_VIRQS || ev->virq_port[c->virq] != p)
+			if (p == 0 || c->virq >= NR_VIRQS || vev->virq_port[c->virq] != p)
 				abort();                  /* a VIRQ port its VIRQ does not know */
 			break;
 		default:
@@ -342,7 +343,7 @@ static void check_invariants(struct domain *const *doms, const uint64_t *pt_sum)
 		if (!d->dying && pt_checksum(d) != pt_sum[i])
 			abort();                          /* a hypercall wrote a page table */
 		for (int v = 0; v < 256; v++) {
-			uint64_t a = d->traps[v].address;
+			uint64_t a = d->vcpu[0]->traps[v].address;
 			if (a && (!domain_range_is_guest(a, a + 1)))
 				abort();                  /* a handler outside the guest */
 		}
@@ -387,7 +388,7 @@ static void step(struct domain *caller, enum step how, uint64_t nr, const uint8_
 		return;
 	}
 	case GUEST_ACK: {                                   /* its upcall handler: every unmasked port */
-		struct vcpu_info *vi = domain_vcpu_info_of(caller);
+		struct vcpu_info *vi = vcpu_info_of(caller->vcpu[0]);
 		__atomic_store_n(&vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
 		xen_ulong_t sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
 		struct shared_info *sh = shared_of(caller);
@@ -411,8 +412,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup_once();
 		ready = 1;
 	}
-	if (domain_build(0, "fuzz", kernel, kernel_len, NULL, 0, "fuzz", DOM_MEM, true) != 0 ||
-	    domain_build(1, "peer", kernel, kernel_len, NULL, 0, "peer", PEER_MEM, false) != 0)
+	if (domain_build(0, "fuzz", kernel, kernel_len, NULL, 0, "fuzz", DOM_MEM, true, 1) != 0 ||
+	    domain_build(1, "peer", kernel, kernel_len, NULL, 0, "peer", PEER_MEM, false, 1) != 0)
 		abort();
 	if (setjmp(back) == 0)
 		domains_run();                            /* "enters" domain 0: back here by on_enter */
@@ -460,7 +461,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	hosted_switch_to(NULL);
 	domain_destroy(d);
 	domain_destroy(peer);
-	cpu_current[0] = NULL;
+	cpu_vcpu[0] = NULL;
 	if (frame_nr_free() != free_at_start)
 		abort();                                  /* a frame leaked (a port table too) */
 	return 0;

@@ -1395,7 +1395,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < ndoms; i++) {
 		uint64_t mib = i < 2 && ((cfg >> (2 + i)) & 1) ? 5 : 4;
 		bool priv = i == ((cfg >> 4) & 3) % ndoms;
-		if (domain_build(i, "fuzz", kernel, kernel_len, NULL, 0, "fuzz", mib << 20, priv) != 0)
+		if (domain_build(i, "fuzz", kernel, kernel_len, NULL, 0, "fuzz", mib << 20, priv, 1) != 0)
 			abort();
 		dom_init(&doms[i], domain_by_id(i));
 		mms[i] = &doms[i].d->mm;

@@ -48,7 +48,7 @@ static int build(const void *initrd, size_t len, uint64_t mem, struct start_info
 {
 	machine_once();
 	int saved = test_capture_begin();
-	int rc = domain_build(0, "rd", kernel, kernel_len, initrd, len, "", mem, true);
+	int rc = domain_build(0, "rd", kernel, kernel_len, initrd, len, "", mem, true, 1);
 	snprintf(log, log_size, "%s", test_capture_end(saved, NULL));
 	if (rc == 0 && si) {
 		struct domain *d = domain_by_id(0);

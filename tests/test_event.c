@@ -49,9 +49,9 @@ static bool setup(void)
 	for (unsigned id = 0; id < 2; id++)                 /* a failed test's, left by REQUIRE */
 		if (domain_by_id(id)->state != DOMAIN_EMPTY)
 			domain_destroy(domain_by_id(id));
-	cpu_current[1] = NULL;
-	if (domain_build(0, "B", kernel, kernel_len, NULL, 0, "", DOM_MEM, true) != 0 ||
-	    domain_build(1, "A", kernel, kernel_len, NULL, 0, "", DOM_MEM, false) != 0)
+	cpu_vcpu[1] = NULL;
+	if (domain_build(0, "B", kernel, kernel_len, NULL, 0, "", DOM_MEM, true, 1) != 0 ||
+	    domain_build(1, "A", kernel, kernel_len, NULL, 0, "", DOM_MEM, false, 1) != 0)
 		return false;
 	B = domain_by_id(0);
 	A = domain_by_id(1);
@@ -206,7 +206,7 @@ static bool status_is(struct domain *d, uint32_t port, uint32_t state, uint32_t 
 /* ---- what the guest sees ---------------------------------------------------------- */
 
 static struct shared_info *sh(struct domain *d) { return mfn_to_virt(d->shared_info_mfn); }
-static struct vcpu_info *vi(struct domain *d) { return domain_vcpu_info_of(d); }
+static struct vcpu_info *vi(struct domain *d) { return vcpu_info_of(d->vcpu[0]); }
 
 static bool pending(struct domain *d, unsigned p) { return sh(d)->evtchn_pending[p / 64] >> (p % 64) & 1; }
 static bool masked(struct domain *d, unsigned p) { return sh(d)->evtchn_mask[p / 64] >> (p % 64) & 1; }
@@ -278,8 +278,8 @@ static void snap_take(struct evsnap *s)
 		s->table[i] = d->ev.port != NULL;
 		if (d->ev.port)
 			memcpy(s->port[i], d->ev.port, sizeof(s->port[i]));
-		memcpy(s->virq_port[i], d->ev.virq_port, sizeof(s->virq_port[i]));
-		s->timer_ns[i] = d->ev.timer_ns;
+		memcpy(s->virq_port[i], d->vcpu[0]->ev.virq_port, sizeof(s->virq_port[i]));
+		s->timer_ns[i] = d->vcpu[0]->ev.timer_ns;
 	}
 }
 
@@ -375,7 +375,7 @@ static void send_kicks_the_peers_cpu_once(void)
 	long pb = bind_interdomain(B, 1, (uint32_t)pa);
 	REQUIRE(pa > 0 && pb > 0);
 	guest_ack_all(B);
-	cpu_current[1] = B;                                 /* B "runs" on CPU 1 */
+	hosted_place(B, 1);                               /* B "runs" on CPU 1 */
 	uint64_t kicks = hosted_kicks;
 	CHECK_EQ(send(A, (uint32_t)pa), 0);
 	CHECK_EQ(hosted_kicks, kicks + 1);
@@ -392,7 +392,7 @@ static void send_kicks_the_peers_cpu_once(void)
 	set_mask(B, (unsigned)pb, true);
 	CHECK_EQ(send(A, (uint32_t)pa), 0);
 	CHECK_EQ(hosted_kicks, kicks + 1);
-	cpu_current[1] = NULL;
+	hosted_place(B, -1);
 	teardown();
 }
 
@@ -448,7 +448,7 @@ static void reset_closes_every_port(void)
 	CHECK(status_is(A, (uint32_t)pv, EVTCHNSTAT_closed, 0, 0));
 	CHECK(status_is(A, (uint32_t)pi, EVTCHNSTAT_closed, 0, 0));
 	CHECK(status_is(B, (uint32_t)pb, EVTCHNSTAT_unbound, 1, 0));
-	CHECK_EQ(A->ev.virq_port[VIRQ_TIMER], 0);
+	CHECK_EQ(A->vcpu[0]->ev.virq_port[VIRQ_TIMER], 0);
 	/* The VIRQ can be bound again; the lowest port comes back. */
 	CHECK_EQ(bind_virq(A, VIRQ_TIMER, 0), 1);
 	teardown();
@@ -462,7 +462,7 @@ static void virq_timer(void)
 	long pt = bind_virq(A, VIRQ_TIMER, 0);
 	REQUIRE(pt > 0);
 	CHECK(status_is(A, (uint32_t)pt, EVTCHNSTAT_virq, VIRQ_TIMER, 0));
-	CHECK_EQ(A->ev.virq_port[VIRQ_TIMER], pt);
+	CHECK_EQ(A->vcpu[0]->ev.virq_port[VIRQ_TIMER], pt);
 	REFUSED(bind_virq(A, VIRQ_TIMER, 0), VIREO_EEXIST);
 	REFUSED(bind_virq(A, VIRQ_TIMER, 1), VIREO_ENOENT);
 	REFUSED(bind_virq(A, VIRQ_DEBUG, 1), VIREO_ENOENT);
@@ -475,7 +475,7 @@ static void virq_timer(void)
 	hosted_timer_ns = 12345;
 	CHECK_EQ(timer_op(A, 1), 0);
 	CHECK(only_pending(A, (unsigned)pt));
-	CHECK_EQ(A->ev.timer_ns, 0);
+	CHECK_EQ(A->vcpu[0]->ev.timer_ns, 0);
 	CHECK_EQ(hosted_timer_ns, 0);
 	CHECK(quiet(B));
 	guest_ack_all(A);
@@ -484,7 +484,7 @@ static void virq_timer(void)
 	uint64_t far = machine_now_ns() + 1000000000ull;
 	CHECK_EQ(timer_op(A, far), 0);
 	CHECK_EQ(hosted_timer_ns, far);
-	CHECK_EQ(A->ev.timer_ns, far);
+	CHECK_EQ(A->vcpu[0]->ev.timer_ns, far);
 	hosted_timer_ns = 0;
 	hosted_switch_to(A);
 	evtchn_timer_interrupt();
@@ -496,7 +496,7 @@ static void virq_timer(void)
 	CHECK_EQ(timer_op(A, when), 0);
 	if (machine_now_ns() < when) {                      /* else this thread slept past it */
 		CHECK_EQ(hosted_timer_ns, when);
-		CHECK_EQ(A->ev.timer_ns, when);
+		CHECK_EQ(A->vcpu[0]->ev.timer_ns, when);
 		CHECK(quiet(A));
 	}
 	while (machine_now_ns() < when) {
@@ -506,7 +506,7 @@ static void virq_timer(void)
 	hosted_switch_to(A);
 	evtchn_timer_interrupt();
 	CHECK(only_pending(A, (unsigned)pt));
-	CHECK_EQ(A->ev.timer_ns, 0);
+	CHECK_EQ(A->vcpu[0]->ev.timer_ns, 0);
 	CHECK_EQ(A->ev.raised, 2);
 	guest_ack_all(A);
 	evtchn_timer_interrupt();                           /* one shot */
@@ -517,7 +517,7 @@ static void virq_timer(void)
 	CHECK(hosted_timer_ns != 0);
 	CHECK_EQ(timer_op(A, 0), 0);
 	CHECK_EQ(hosted_timer_ns, 0);
-	CHECK_EQ(A->ev.timer_ns, 0);
+	CHECK_EQ(A->vcpu[0]->ev.timer_ns, 0);
 	hosted_switch_to(A);
 	evtchn_timer_interrupt();
 	CHECK(quiet(A));
@@ -525,7 +525,7 @@ static void virq_timer(void)
 	/* Another domain's timer interrupt: not A's deadline. */
 	when = machine_now_ns() + 1000000;
 	CHECK_EQ(timer_op(A, when), 0);
-	bool armed = A->ev.timer_ns != 0;
+	bool armed = A->vcpu[0]->ev.timer_ns != 0;
 	while (machine_now_ns() < when) {
 		struct timespec ts = { 0, 500000 };
 		nanosleep(&ts, NULL);
@@ -542,7 +542,7 @@ static void virq_timer(void)
 
 	/* Closed: the VIRQ is unbound (a timer raises nothing), and can be bound again. */
 	CHECK_EQ(evclose(A, (uint32_t)pt), 0);
-	CHECK_EQ(A->ev.virq_port[VIRQ_TIMER], 0);
+	CHECK_EQ(A->vcpu[0]->ev.virq_port[VIRQ_TIMER], 0);
 	CHECK_EQ(timer_op(A, 1), 0);
 	CHECK(quiet(A));
 	long pt2 = bind_virq(A, VIRQ_TIMER, 0);
@@ -866,9 +866,9 @@ static void domain_end_unbinds_peers(void)
 	hosted_switch_to(B);
 	CHECK_EQ(domain_release_memory(A), 0);
 	CHECK(A->ev.port == NULL);
-	CHECK_EQ(A->ev.timer_ns, 0);
+	CHECK_EQ(A->vcpu[0]->ev.timer_ns, 0);
 	for (unsigned v = 0; v < NR_VIRQS; v++)
-		CHECK_EQ(A->ev.virq_port[v], 0);
+		CHECK_EQ(A->vcpu[0]->ev.virq_port[v], 0);
 	CHECK(status_is(B, (uint32_t)pb, EVTCHNSTAT_unbound, 1, 0));
 	CHECK(status_is(B, (uint32_t)pb2, EVTCHNSTAT_unbound, 1, 0));
 	CHECK(status_is(B, (uint32_t)pb3, EVTCHNSTAT_unbound, 1, 0));

@@ -53,8 +53,8 @@ static int audit(void)
 static bool setup(void)
 {
 	machine_once();
-	if (domain_build(0, "B", kernel, kernel_len, NULL, 0, "", DOM_MEM, true) != 0 ||
-	    domain_build(1, "A", kernel, kernel_len, NULL, 0, "", DOM_MEM, false) != 0)
+	if (domain_build(0, "B", kernel, kernel_len, NULL, 0, "", DOM_MEM, true, 1) != 0 ||
+	    domain_build(1, "A", kernel, kernel_len, NULL, 0, "", DOM_MEM, false, 1) != 0)
 		return false;
 	B = domain_by_id(0);
 	A = domain_by_id(1);
@@ -712,7 +712,7 @@ static void hypervisor_written_pages_never_tables(void)
 	hosted_switch_to(A);
 	CHECK_EQ(hosted_hypercall(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, va, 0, 0, NULL), 0);
 	CHECK_EQ(hosted_hypercall(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, va, 0, 0, NULL), -VIREO_EINVAL);
-	CHECK(domain_vcpu_info() == (struct vcpu_info *)((uint8_t *)page(page_of_vi) + 64));
+	CHECK(vcpu_info_of(current_vcpu) == (struct vcpu_info *)((uint8_t *)page(page_of_vi) + 64));
 	REFUSED(ext(A, MMUEXT_PIN_L1_TABLE, page_of_vi, 0), VIREO_EBUSY);
 	teardown();
 }

@@ -47,7 +47,7 @@ void machine_guest_root_init(uint64_t *root)
 /* Each CPU's guest part of the GDT: only memory here, for the tests to read. */
 static uint64_t guest_gdt[MAX_CPUS][GUEST_GDT_ENTRIES];
 
-void machine_guest_gdt_write(unsigned first, const uint64_t *desc, unsigned n)
+void machine_guest_gdt_write(unsigned cpu, unsigned first, const uint64_t *desc, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		unsigned e = first + i;
@@ -55,7 +55,7 @@ void machine_guest_gdt_write(unsigned first, const uint64_t *desc, unsigned n)
 			continue;
 		if (e >= GUEST_GDT_ENTRIES)
 			break;
-		guest_gdt[cpu_id()][e] = desc ? desc[i] : 0;
+		guest_gdt[cpu][e] = desc ? desc[i] : 0;
 	}
 }
 
@@ -82,8 +82,6 @@ const uint64_t *hosted_guest_ldt(unsigned *entries)
 
 void machine_enter_guest(const struct guest_entry *e)
 {
-	memset(guest_gdt[cpu_id()], 0, sizeof(guest_gdt[0]));
-	machine_guest_ldt_load(NULL, 0);
 	guest_root = e->root_maddr;
 	if (enter_hook)
 		enter_hook(e);
@@ -104,6 +102,7 @@ void machine_guest_unload(void)
 {
 	guest_root = 0;
 	machine_guest_ldt_load(NULL, 0);
+	memset(guest_gdt[cpu_id()], 0, sizeof(guest_gdt[0]));
 }
 
 void machine_invlpg(uint64_t va)
@@ -136,20 +135,19 @@ int machine_start_on_cpu(unsigned cpu, void (*fn)(void *arg, unsigned cpu), void
 	return -VIREO_EINVAL;                     /* domains run on the calling thread only */
 }
 
-void machine_idle(void)
-{
-	abort();
-}
-
 /* Events on the hosted machine: one thread runs every domain, nothing to wake or wait for. */
 uint64_t hosted_kicks, hosted_waits, hosted_timer_ns;
+
+void machine_irq_disable(void)
+{
+}
 
 void machine_kick_cpu(unsigned cpu)
 {
 	hosted_kicks++;
 }
 
-void machine_wait_event(const volatile uint8_t *flag)
+void machine_wait_event(const volatile uint8_t *flag, const volatile uint8_t *stop)
 {
 	hosted_waits++;                           /* a guest's block returns at once (a spurious wake-up) */
 }
@@ -219,9 +217,25 @@ long arch_hypercall(uint64_t nr, struct hypercall_args *a)
 
 void hosted_switch_to(struct domain *d)
 {
-	cpu_current[cpu_id()] = d;
-	const struct mm_vcpu *mv = d ? &d->mm.vcpu[0] : NULL;          /* VCPU: the current vCPU's */
+	cpu_vcpu[cpu_id()] = d ? d->vcpu[0] : NULL;
+	const struct mm_vcpu *mv = d ? &d->mm.vcpu[0] : NULL;          /* hosted tests run vCPU 0 */
 	guest_root = mv && mv->root != INVALID_MFN ? (maddr_t)mv->root << PAGE_SHIFT : 0;
+}
+
+void hosted_place(struct domain *d, int cpu)
+{
+	struct vcpu *v = d->vcpu[0];
+	if (cpu < 0) {
+		if (v->on_cpu && cpu_vcpu[v->cpu] == v)
+			cpu_vcpu[v->cpu] = NULL;
+		v->on_cpu = 0;
+		__atomic_store_n(&v->state, VCPU_READY, __ATOMIC_RELEASE);
+		return;
+	}
+	v->cpu = (unsigned)cpu;
+	v->on_cpu = 1;
+	cpu_vcpu[cpu] = v;
+	__atomic_store_n(&v->state, VCPU_RUNNING, __ATOMIC_RELEASE);
 }
 
 long hosted_hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,

@@ -274,15 +274,12 @@ static unsigned start_configured_domains(const struct boot_module *cfg_mod, cons
 			continue;
 		}
 		/* Read and checked, but not there yet: said, not ignored. */
-		if (cd->vcpus > 1)
-			printk("domain %u (%s): vcpus = %u, but a domain has one vCPU for now\n", i, cd->name,
-			       cd->vcpus);
 		if (cd->weight != 256 || cd->warp_us)
 			printk("domain %u (%s): weight and warp have no effect yet (no scheduler: a "
 			       "domain keeps its CPU until it ends)\n", i, cd->name);
 		if (image && domain_build(i, cd->name, image, module_len(kernel), initrd,
 					  initrd ? module_len(ramdisk) : 0, cd->cmdline,
-					  cd->memory_mib << 20, i == 0) == 0)
+					  cd->memory_mib << 20, i == 0, cd->vcpus) == 0)
 			built++;
 	}
 	return built;
@@ -318,13 +315,17 @@ static void start_domains(void)
 		       "maps; not started\n");
 		return;
 	}
-	if (opts.dom0_max_vcpus > 1)
-		printk("domain 0: dom0_max_vcpus = %u, but a domain has one vCPU for now\n", opts.dom0_max_vcpus);
+	/* Xen gives dom0 a vCPU per CPU by default; here it is one unless dom0_max_vcpus says (no scheduler yet). */
+	unsigned vcpus = opts.dom0_max_vcpus ? opts.dom0_max_vcpus : 1;
+	if (vcpus > MAX_VCPUS) {
+		printk("domain 0: dom0_max_vcpus = %u is more than a domain may have; %u\n", vcpus, MAX_VCPUS);
+		vcpus = MAX_VCPUS;
+	}
 	if (!image)
 		printk("domain 0 (dom0): its kernel module lies outside the memory the hypervisor maps; "
 		       "not started\n");
 	if (image && domain_build(0, "dom0", image, module_len(0), initrd, initrd ? module_len(1) : 0,
-				  m->cmdline, mem, true) == 0)
+				  m->cmdline, mem, true, vcpus) == 0)
 		domains_run();
 }
 

@@ -360,10 +360,9 @@ int machine_start_on_cpu(unsigned cpu, void (*fn)(void *arg, unsigned cpu), void
 	return 0;
 }
 
-void machine_idle(void)
+void machine_irq_disable(void)
 {
-	for (;;)
-		__asm__ volatile("sti; hlt" ::: "memory");
+	irq_disable();
 }
 
 void machine_kick_cpu(unsigned cpu)
@@ -373,10 +372,10 @@ void machine_kick_cpu(unsigned cpu)
 }
 
 /* STI's one-instruction shadow covers HLT: a wake-up between the check and HLT is not lost. */
-void machine_wait_event(const volatile uint8_t *flag)
+void machine_wait_event(const volatile uint8_t *flag, const volatile uint8_t *stop)
 {
 	irq_disable();
-	while (!*flag)
+	while (!*flag && !*stop)
 		__asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 

@@ -71,17 +71,18 @@ static bool canonical(uint64_t va)
  * kernel's, or SEGBASE_GS_USER's). In the hypervisor the guest's live GS
  * base waits in KERNEL_GS_BASE (swapgs), so that is the one swapped.
  */
-static void toggle_guest_mode(struct domain *d)
+static void toggle_guest_mode(struct vcpu *v)
 {
-	struct domain_arch *a = &d->arch;
+	struct vcpu_arch *a = &v->arch;
+	struct domain_mm *mm = &v->d->mm;
 	if (a->user_mode) {
 		a->gs_user_base = rdmsr(MSR_KERNEL_GS_BASE);
 		wrmsr(MSR_KERNEL_GS_BASE, a->gs_kernel_base);
-		mm_load_root(&d->mm, d->mm.vcpu[0].root);           /* VCPU: the current vCPU's */
+		mm_load_root(mm, mm->vcpu[v->id].root);
 	} else {
 		a->gs_kernel_base = rdmsr(MSR_KERNEL_GS_BASE);
 		wrmsr(MSR_KERNEL_GS_BASE, a->gs_user_base);
-		mm_load_root(&d->mm, d->mm.vcpu[0].user_root);      /* VCPU: the current vCPU's */
+		mm_load_root(mm, mm->vcpu[v->id].user_root);
 	}
 	a->user_mode = !a->user_mode;
 	a->mode_switches++;
@@ -130,7 +131,8 @@ static bool iret_selector_ok(uint16_t sel, bool code)
 static void do_iret(struct cpu_regs *regs)
 {
 	struct iret_context ic;
-	struct vcpu_info *vi = domain_vcpu_info();
+	struct vcpu *v = current_vcpu;
+	struct vcpu_info *vi = vcpu_info_of(v);
 
 	if (copy_from_guest(&ic, regs->rsp, sizeof(ic))) {
 		guest_fault(13, regs->rip, 0, 0);
@@ -144,15 +146,14 @@ static void do_iret(struct cpu_regs *regs)
 		return;
 	}
 	/* RPL 3 in the frame's CS: back to guest user mode (a kernel frame has RPL 0). */
-	struct domain *d = current_domain;
 	if ((ic.cs & 3) == 3) {
-		if (d->mm.vcpu[0].user_root == INVALID_MFN) {          /* VCPU: the current vCPU's */
-			printk("domain %u: iret to user mode with no user page tables\n", d->domid);
+		if (v->d->mm.vcpu[v->id].user_root == INVALID_MFN) {
+			printk("domain %u: iret to user mode with no user page tables\n", v->d->domid);
 			guest_fault(13, regs->rip, 0, 0);
 			return;
 		}
-		if (!d->arch.user_mode)
-			toggle_guest_mode(d);
+		if (!v->arch.user_mode)
+			toggle_guest_mode(v);
 	}
 	regs->rip = ic.rip;
 	regs->cs = cs;
@@ -184,7 +185,7 @@ static long do_set_segment_base(uint64_t which, uint64_t base)
 		wrmsr(MSR_KERNEL_GS_BASE, base);
 		return 0;
 	case SEGBASE_GS_USER:
-		domain_arch_state()->gs_user_base = base;  /* live from the next switch to user mode */
+		current_vcpu->arch.gs_user_base = base;  /* live from the next switch to user mode */
 		return 0;
 	case SEGBASE_GS_USER_SEL:
 		/*
@@ -194,7 +195,7 @@ static long do_set_segment_base(uint64_t which, uint64_t base)
 		 */
 		if ((base & 0xFFFF & ~3ull) != 0 && ((base & 0xFFFF) | 3) != FLAT_RING3_SS64)
 			return -VIREO_EINVAL;
-		domain_arch_state()->gs_user_base = 0;
+		current_vcpu->arch.gs_user_base = 0;
 		return 0;
 	default:
 		return -VIREO_EINVAL;
@@ -206,7 +207,7 @@ static long do_stack_switch(uint64_t ss, uint64_t sp)
 {
 	if ((ss | 3) != FLAT_RING3_SS64 || !canonical(sp))
 		return -VIREO_EINVAL;
-	domain_arch_state()->kernel_sp = sp;
+	current_vcpu->arch.kernel_sp = sp;
 	return 0;
 }
 
@@ -242,7 +243,7 @@ static void load_dr(unsigned reg, uint64_t v)
 
 static long do_set_debugreg(uint64_t reg, uint64_t v)
 {
-	struct domain_arch *a = domain_arch_state();
+	struct vcpu_arch *a = &current_vcpu->arch;
 	switch (reg) {
 	case 0: case 1: case 2: case 3:
 		if (!canonical(v) || !domain_range_is_guest(v, v + 8))
@@ -269,7 +270,7 @@ static long do_set_debugreg(uint64_t reg, uint64_t v)
 
 static long do_get_debugreg(uint64_t reg)
 {
-	const struct domain_arch *a = domain_arch_state();
+	const struct vcpu_arch *a = &current_vcpu->arch;
 	if (reg > 7 || reg == 4 || reg == 5)
 		return -VIREO_EINVAL;
 	if (reg == 6)
@@ -301,7 +302,7 @@ static void guest_user_syscall(struct cpu_regs *regs);
 
 static void syscall_dispatch_one(struct cpu_regs *regs)
 {
-	if (current_domain->arch.user_mode) {
+	if (current_vcpu->arch.user_mode) {
 		guest_user_syscall(regs);
 		return;
 	}
@@ -376,18 +377,18 @@ static bool vector_has_error_code(unsigned v)
 static bool bounce_frame(struct cpu_regs *regs, uint64_t handler, bool mask_events, bool error,
 			 uint64_t error_code, uint64_t resume_rip)
 {
-	struct domain *d = current_domain;
-	struct vcpu_info *vi = domain_vcpu_info();
+	struct vcpu *v = current_vcpu;
+	struct vcpu_info *vi = vcpu_info_of(v);
 	uint64_t frame[8], sp;
 	unsigned n = 0;
-	bool from_user = d->arch.user_mode;
+	bool from_user = v->arch.user_mode;
 
 	/* From guest user mode: to the kernel's page tables, frame on its stack_switch stack. */
 	if (from_user) {
-		if (!d->arch.kernel_sp)
+		if (!v->arch.kernel_sp)
 			return false;
-		toggle_guest_mode(d);
-		sp = d->arch.kernel_sp;
+		toggle_guest_mode(v);
+		sp = v->arch.kernel_sp;
 	} else {
 		sp = regs->rsp;
 	}
@@ -430,18 +431,20 @@ static bool bounce_to_guest(struct cpu_regs *regs, unsigned vector, bool error, 
  */
 void guest_deliver_events(struct cpu_regs *regs)
 {
-	struct domain *d = current_domain;
-	if (!d)
+	struct vcpu *v = current_vcpu;
+	if (!v)
 		return;
-	struct vcpu_info *vi = domain_vcpu_info();
+	vcpu_check_stop();                         /* told to go down, or its domain ends */
+	struct domain *d = v->d;
+	struct vcpu_info *vi = vcpu_info_of(v);
 	if (!__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_ACQUIRE) || vi->evtchn_upcall_mask)
 		return;
-	if (!d->arch.event_cb) {
+	if (!v->arch.event_cb) {
 		printk("domain %u: an event upcall is due, and it registered no event callback\n", d->domid);
 		domain_shutdown(d, SHUTDOWN_crash);
 	}
 	d->ev.upcalls++;
-	if (!bounce_frame(regs, d->arch.event_cb, true, false, 0, regs->rip)) {
+	if (!bounce_frame(regs, v->arch.event_cb, true, false, 0, regs->rip)) {
 		printk("domain %u: no stack to deliver an event upcall on\n", d->domid);
 		guest_fault(14, regs->rip, 0, regs->rsp);
 	}
@@ -455,15 +458,16 @@ void guest_deliver_events(struct cpu_regs *regs)
  */
 static void guest_user_syscall(struct cpu_regs *regs)
 {
-	struct domain *d = current_domain;
-	if (regs->vector != 0x100 || !d->arch.syscall_cb) {
+	struct vcpu *v = current_vcpu;
+	struct domain *d = v->d;
+	if (regs->vector != 0x100 || !v->arch.syscall_cb) {
 		printk("domain %u: %s from guest user mode with no callback for it\n", d->domid,
 		       regs->vector != 0x100 ? "32-bit SYSCALL" : "SYSCALL");
 		guest_fault(6, regs->rip, 0, 0);
 		return;
 	}
-	d->arch.user_syscalls++;
-	if (!bounce_frame(regs, d->arch.syscall_cb, d->arch.syscall_flags & CALLBACKF_mask_events,
+	v->arch.user_syscalls++;
+	if (!bounce_frame(regs, v->arch.syscall_cb, v->arch.syscall_flags & CALLBACKF_mask_events,
 			  false, 0, regs->rip)) {
 		guest_fault(6, regs->rip, 0, 0);
 		return;
@@ -483,7 +487,7 @@ static bool guest_int_n(struct cpu_regs *regs)
 		return false;
 	const struct trap_info *ti = domain_trap(insn[1]);
 	/* Guest kernel mode counts as ring 1 (Xen's permit_softint), user mode as ring 3. */
-	if (!ti || TI_GET_DPL(ti) < (current_domain->arch.user_mode ? 3 : 1))
+	if (!ti || TI_GET_DPL(ti) < (current_vcpu->arch.user_mode ? 3 : 1))
 		return false;
 	return bounce_to_guest(regs, insn[1], false, 0, regs->rip + 2);
 }
@@ -544,9 +548,8 @@ static bool guest_forced_cpuid(struct cpu_regs *regs)
 
 static bool guest_msr(struct cpu_regs *regs)
 {
-	struct domain *d = current_domain;
 	uint8_t insn[2];
-	if (d->arch.user_mode || copy_from_guest(insn, regs->rip, 2) || insn[0] != 0x0f ||
+	if (current_vcpu->arch.user_mode || copy_from_guest(insn, regs->rip, 2) || insn[0] != 0x0f ||
 	    (insn[1] != 0x30 && insn[1] != 0x32))
 		return false;
 	uint32_t msr = (uint32_t)regs->rcx;
@@ -555,7 +558,7 @@ static bool guest_msr(struct cpu_regs *regs)
 		switch (msr) {
 		case MSR_FS_BASE:        v = rdmsr(MSR_FS_BASE); break;
 		case MSR_GS_BASE:        v = rdmsr(MSR_KERNEL_GS_BASE); break;   /* swapped in here */
-		case MSR_KERNEL_GS_BASE: v = d->arch.gs_user_base; break;
+		case MSR_KERNEL_GS_BASE: v = current_vcpu->arch.gs_user_base; break;
 		case MSR_EFER:           v = rdmsr(MSR_EFER); break;
 		case MSR_TSC:            v = machine_tsc(); break;
 		default:                 return false;
@@ -577,7 +580,7 @@ static bool guest_msr(struct cpu_regs *regs)
 		else if (msr == MSR_GS_BASE)
 			wrmsr(MSR_KERNEL_GS_BASE, v);
 		else
-			d->arch.gs_user_base = v;
+			current_vcpu->arch.gs_user_base = v;
 		break;
 	case HYPERCALL_PAGE_MSR:
 		if ((v & (PAGE_SIZE - 1)) != 0 || domain_fill_hypercall_page(v >> PAGE_SHIFT) != 0)
@@ -602,7 +605,7 @@ static bool guest_ptwr(struct cpu_regs *regs, uint64_t cr2)
 	unsigned n = sizeof(insn), advance;
 	struct domain *d = current_domain;
 
-	if ((regs->error_code & 0x1F) != 0x7 || d->arch.user_mode ||
+	if ((regs->error_code & 0x1F) != 0x7 || current_vcpu->arch.user_mode ||
 	    !(d->mm.vm_assist & (1u << VMASST_TYPE_writable_pagetables)))
 		return false;
 	uint64_t to_page_end = PAGE_SIZE - (regs->rip & (PAGE_SIZE - 1));
@@ -614,7 +617,7 @@ static bool guest_ptwr(struct cpu_regs *regs, uint64_t cr2)
 	struct ptwr_regs r = { { regs->rax, regs->rcx, regs->rdx, regs->rbx, regs->rsp, regs->rbp,
 				 regs->rsi, regs->rdi, regs->r8, regs->r9, regs->r10, regs->r11,
 				 regs->r12, regs->r13, regs->r14, regs->r15 }, regs->rflags };
-	if (ptwr_emulate(&d->mm, &d->mm.vcpu[0], cr2, insn, n, &r, &advance) != 0)   /* VCPU: the current vCPU's */
+	if (ptwr_emulate(&d->mm, &d->mm.vcpu[current_vcpu->id], cr2, insn, n, &r, &advance) != 0)
 		return false;
 	regs->rax = r.gpr[0]; regs->rcx = r.gpr[1]; regs->rdx = r.gpr[2]; regs->rbx = r.gpr[3];
 	regs->rsp = r.gpr[4]; regs->rbp = r.gpr[5]; regs->rsi = r.gpr[6]; regs->rdi = r.gpr[7];
@@ -641,7 +644,7 @@ bool guest_exception(struct cpu_regs *regs, uint64_t cr2)
 	if (v == 1) {                          /* the guest reads DR6 with get_debugreg */
 		uint64_t dr6;
 		__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
-		struct domain_arch *a = domain_arch_state();
+		struct vcpu_arch *a = &current_vcpu->arch;
 		a->dr[6] = dr6;
 		load_dr(6, DR6_DEFAULT);
 		/*
@@ -655,7 +658,7 @@ bool guest_exception(struct cpu_regs *regs, uint64_t cr2)
 		return ok;
 	}
 	if (v == 14)
-		domain_vcpu_info()->arch.cr2 = cr2;
+		vcpu_info_of(current_vcpu)->arch.cr2 = cr2;
 	return bounce_to_guest(regs, v, vector_has_error_code(v), regs->error_code, regs->rip);
 }
 
@@ -703,6 +706,8 @@ void machine_guest_unload(void)
 {
 	write_cr3(paging_root_maddr());
 	machine_guest_ldt_load(NULL, 0);   /* its copy is about to be freed */
+	/* The next vCPU on this CPU sees none of this one's descriptors. */
+	__builtin_memset(percpu[cpu_id()].gdt, 0, GUEST_GDT_ENTRIES * sizeof(uint64_t));
 }
 
 /* Guest entries are never global (mm/frame_table.c clears G): a CR3 reload drops them all. */
@@ -725,16 +730,16 @@ compile_assert(GUEST_GDT_ENTRIES == FIRST_RESERVED_GDT_ENTRY, "the guest's part 
  * covers them (GDT_LIMIT_ENTRIES), so no LGDT: a descriptor takes effect at
  * the next load of a selector naming it, as on hardware.
  */
-void machine_guest_gdt_write(unsigned first, const uint64_t *desc, unsigned n)
+void machine_guest_gdt_write(unsigned cpu, unsigned first, const uint64_t *desc, unsigned n)
 {
-	uint64_t *gdt = percpu[cpu_id()].gdt;
+	uint64_t *gdt = percpu[cpu].gdt;
 	for (unsigned i = 0; i < n; i++) {
 		unsigned e = first + i;
 		if (e == 0)
 			continue;                  /* the null descriptor */
 		if (e >= GUEST_GDT_ENTRIES)
 			break;                     /* the hypervisor's */
-		gdt[e] = desc ? desc[i] : 0;
+		__atomic_store_n(&gdt[e], desc ? desc[i] : 0, __ATOMIC_RELAXED);   /* the CPU may be another */
 	}
 }
 
@@ -771,22 +776,24 @@ void machine_enter_guest(const struct guest_entry *e)
 	*frame = (struct cpu_regs){
 		.rip = e->rip, .cs = FLAT_RING3_CS64, .rflags = 0x202,   /* IF on, as on Xen */
 		.rsp = e->rsp, .ss = FLAT_RING3_SS64, .rsi = e->rsi,
+		.rax = e->rax, .rbx = e->rbx, .rcx = e->rcx, .rdx = e->rdx, .rdi = e->rdi, .rbp = e->rbp,
+		.r8 = e->r8, .r9 = e->r9, .r10 = e->r10, .r11 = e->r11, .r12 = e->r12, .r13 = e->r13,
+		.r14 = e->r14, .r15 = e->r15,
 	};
 	/*
-	 * Nothing of the previous domain on this CPU may show: no GDT entries
-	 * of its own, no LDT, null data selectors (GS's under swapgs, with the
+	 * Nothing of the previous vCPU on this CPU may show: its GDT entries
+	 * and LDT went at machine_guest_unload (the caller loaded this vCPU's
+	 * own since), null data selectors (GS's under swapgs, with the
 	 * guest's GS base in place: interrupts are off, and the paranoid
 	 * entries tell the bases apart), fresh x87 state, FS base, TS.
 	 */
-	__builtin_memset(pc->gdt, 0, GUEST_GDT_ENTRIES * sizeof(uint64_t));
-	machine_guest_ldt_load(NULL, 0);
 	__asm__ volatile("mov %0, %%ds\n\tmov %0, %%es\n\tmov %0, %%fs\n\t"
 			 "swapgs\n\tmov %0, %%gs\n\tswapgs" :: "r"(0) : "memory");
-	/* The guest starts with a null GS base of its own; ours goes to KERNEL_GS_BASE at the swap. */
-	wrmsr(MSR_KERNEL_GS_BASE, 0);
+	/* The guest's GS base (null, or VCPUOP_initialise's); ours goes to KERNEL_GS_BASE at the swap. */
+	wrmsr(MSR_KERNEL_GS_BASE, e->gs_base);
 	__asm__ volatile("mov %0, %%cr0" :: "r"(read_cr0() & ~(1ull << 3)));
 	__asm__ volatile("fninit");
-	wrmsr(MSR_FS_BASE, 0);
+	wrmsr(MSR_FS_BASE, e->fs_base);
 	for (unsigned r = 0; r < 4; r++)
 		load_dr(r, 0);                     /* no breakpoints of the previous domain */
 	load_dr(7, 0x400);

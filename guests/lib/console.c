@@ -2,9 +2,11 @@
  * The guest's console output: a small printf that formats into a buffer
  * and writes it to the hypervisor console with console_io(CONSOLEIO_write).
  *
- * Single vCPU, events masked: one static buffer serves every call. A call
- * flushes when the buffer fills and once at its end, so output never waits
- * for a later call (the domain may shut down right after it).
+ * One static buffer serves every call, under a spinlock: a guest's vCPUs
+ * may print at once (guests/smp). Not from an event callback that may
+ * interrupt a print on the same vCPU. A call flushes when the buffer fills
+ * and once at its end, so output never waits for a later call (the domain
+ * may shut down right after it).
  */
 #include "guest.h"
 #include "hypercall.h"
@@ -13,6 +15,18 @@
 
 static char console_buf[CONSOLE_BUF];
 static size_t console_len;
+static volatile int console_lock;
+
+static void lock(void)
+{
+	while (__atomic_exchange_n(&console_lock, 1, __ATOMIC_ACQUIRE))
+		__asm__ volatile("pause");
+}
+
+static void unlock(void)
+{
+	__atomic_store_n(&console_lock, 0, __ATOMIC_RELEASE);
+}
 
 __attribute__((noinline)) static void console_flush(void)
 {
@@ -30,9 +44,11 @@ static void console_putc(char c)
 
 void console_write(const char *s, size_t len)
 {
+	lock();
 	while (len--)
 		console_putc(*s++);
 	console_flush();
+	unlock();
 }
 
 /* A conversion's flags and field width. */
@@ -102,6 +118,7 @@ void console_vprintf(const char *fmt, va_list ap_in)
 {
 	va_list ap;
 
+	lock();
 	va_copy(ap, ap_in);
 	while (*fmt) {
 		struct spec sp = { false, false, 0 };
@@ -180,6 +197,7 @@ void console_vprintf(const char *fmt, va_list ap_in)
 	}
 	va_end(ap);
 	console_flush();
+	unlock();
 }
 
 void console_printf(const char *fmt, ...)

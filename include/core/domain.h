@@ -18,6 +18,7 @@
 #include <core/event.h>
 #include <mm/frame_table.h>
 #include <public/arch-x86_64.h>
+#include <public/vcpu.h>
 #include <vireo/machine.h>
 
 #define MAX_DOMAINS 8
@@ -35,14 +36,8 @@ struct dom_layout {
 	uint64_t nr_pt_frames;
 };
 
-/*
- * EMPTY -> READY (built) -> RUNNING (on a CPU) -> SHUTDOWN or CRASHED.
- * Guarded by domains_lock in core/domain.c; a domain's other fields are
- * only touched by the CPU it runs on, but for its MMU state (mm: under
- * mm.lock, which the privileged domain's foreign mappings take too).
- */
-/* x86 PV vCPU state the hypervisor keeps (one vCPU per domain today). */
-struct domain_arch {
+/* x86 PV state the hypervisor keeps for a vCPU. */
+struct vcpu_arch {
 	bool user_mode;              /* guest user mode (user root, user GS), else guest kernel */
 	uint64_t kernel_sp;          /* stack_switch: the kernel stack for user -> kernel */
 	uint64_t gs_user_base;       /* set_segment_base(SEGBASE_GS_USER), live in user mode */
@@ -55,17 +50,35 @@ struct domain_arch {
 	uint64_t dr[8];              /* set_debugreg: DR0-3, DR6, DR7 (4, 5 unused) */
 };
 
-enum domain_state { DOMAIN_EMPTY, DOMAIN_READY, DOMAIN_RUNNING, DOMAIN_SHUTDOWN, DOMAIN_CRASHED };
+#define MAX_VCPUS MM_MAX_VCPUS
 
-struct domain {
-	unsigned domid;
-	char name[32];
-	bool privileged;
-	enum domain_state state;
-	bool dying;                  /* ending: its memory is being given back */
-	unsigned shutdown_reason;
-	int shutdown_code;           /* SCHEDOP_shutdown_code, -1 for none: used by a later end */
-	uint64_t start_ns;           /* when it first ran (runstate) */
+/*
+ * A vCPU is DOWN (offline: not started, or VCPUOP_down), READY (up, waiting
+ * for a CPU) or RUNNING (on cpu). No scheduler yet: a CPU takes a READY
+ * vCPU and runs it until it goes down or its domain ends. state, stop and
+ * cpu are guarded by domains_lock (core/domain.c); the rest is touched by
+ * the CPU the vCPU runs on, or by VCPUOP_initialise while it is DOWN.
+ */
+enum vcpu_state { VCPU_DOWN, VCPU_READY, VCPU_RUNNING };
+
+struct vcpu {
+	unsigned id;
+	struct domain *d;
+	enum vcpu_state state;
+	bool initialised;            /* has a context to start from (vCPU 0: the builder's) */
+	/*
+	 * Requests, set under domains_lock and read on its way back to the
+	 * guest (vcpu_check_stop): stop says "look" (down or end is set),
+	 * down parks it on its CPU until VCPUOP_up sets resume, end makes it
+	 * leave for good (its domain ends).
+	 */
+	uint8_t stop, down, resume, end;
+	uint8_t on_cpu;              /* entered on cpu and not left yet (parked included) */
+	unsigned cpu;                /* where it runs, while on_cpu */
+	bool descs_loaded;           /* its GDT entries are in cpu's GDT (the domain's mm.lock) */
+	int runstate;                /* RUNSTATE_*, since runstate_entry_ns */
+	uint64_t runstate_entry_ns;
+	uint64_t runstate_time[4];
 	uint64_t runstate_area;      /* VCPUOP_register_runstate_memory_area, 0 for none */
 	mfn_t vcpu_info_mfn;         /* VCPUOP_register_vcpu_info, INVALID_MFN: in shared_info */
 	unsigned vcpu_info_offset;
@@ -74,21 +87,45 @@ struct domain {
 	 * other CPUs read it to raise events (__atomic, one pointer).
 	 */
 	struct vcpu_info *vcpu_info;
+	struct guest_entry entry;    /* where it starts (the builder's, or VCPUOP_initialise's) */
+	struct vcpu_arch arch;
+	struct vcpu_events ev;       /* its per-vCPU VIRQs, single-shot and periodic timers */
+	struct trap_info traps[256]; /* set_trap_table: handler per vector, address 0 = none */
+	struct trap_info traps_new[256]; /* set_trap_table's scratch: checked before it applies */
+};
+
+/*
+ * EMPTY -> READY (built) -> RUNNING (a vCPU on a CPU) -> SHUTDOWN or CRASHED.
+ * Guarded by domains_lock in core/domain.c; a domain's other fields are
+ * only touched by its vCPUs, but for its MMU state (mm: under mm.lock,
+ * which the privileged domain's foreign mappings take too) and its events
+ * (ev.lock).
+ */
+enum domain_state { DOMAIN_EMPTY, DOMAIN_READY, DOMAIN_RUNNING, DOMAIN_SHUTDOWN, DOMAIN_CRASHED };
+
+struct domain {
+	unsigned domid;
+	char name[32];
+	bool privileged;
+	enum domain_state state;
+	bool ending;                 /* a vCPU is ending it: the others leave their CPUs */
+	bool dying;                  /* ending: its memory is being given back */
+	unsigned shutdown_reason;
+	int shutdown_code;           /* SCHEDOP_shutdown_code, -1 for none: used by a later end */
+	unsigned nr_vcpus;           /* vcpu[0 .. nr_vcpus-1] exist */
+	struct vcpu *vcpu[MAX_VCPUS];
 	uint64_t nr_pages;
 	mfn_t *p2m;                  /* pfn -> mfn, the hypervisor's copy */
 	mfn_t shared_info_mfn;
 	struct dom_layout layout;
-	struct guest_entry entry;
+	spinlock_t con_lock;         /* its vCPUs print at once */
 	unsigned con_len;            /* console output waiting for its newline */
 	char con_buf[160];
 	uint64_t con_tokens;         /* bytes it may print now (rate limit) */
 	uint64_t con_refill_ns;      /* when con_tokens was last topped up */
 	uint64_t con_dropped;        /* bytes dropped since the last report */
-	struct trap_info traps[256]; /* set_trap_table: handler per vector, address 0 = none */
-	struct trap_info traps_new[256]; /* set_trap_table's scratch: checked before it applies */
-	struct domain_arch arch;     /* x86 vCPU state kept across hypercalls */
-	struct domain_mm mm;         /* page-table roots, flush clock, MMU counters */
-	struct domain_events ev;     /* event channels, the single-shot and periodic timers */
+	struct domain_mm mm;         /* page tables (per vCPU: mm.vcpu[]), flush clock, MMU counters */
+	struct domain_events ev;     /* event channels */
 };
 
 /*
@@ -108,7 +145,9 @@ bool domain_range_is_guest(uint64_t start, uint64_t end);
 /*
  * Build domain `domid` from an ELF image and an optional initrd (initrd_len
  * bytes at initrd; NULL and 0 for none, and a length of 0 is none, as on
- * Xen): memory, P2M, page tables, start_info, shared_info. The initrd is
+ * Xen): memory, P2M, page tables, start_info, shared_info, and nr_vcpus
+ * vCPUs (1 .. MAX_VCPUS), vCPU 0 up at the image's entry, the others down
+ * until the guest starts them (VCPUOP_initialise, VCPUOP_up). The initrd is
  * copied to vinitrd_start and start_info says where (mod_start, a virtual
  * address, mapped: no SIF_MOD_START_PFN) and how long (mod_len, in bytes).
  * On error nothing is left allocated and the message names the domain and
@@ -116,7 +155,7 @@ bool domain_range_is_guest(uint64_t start, uint64_t end);
  */
 int domain_build(unsigned domid, const char *name, const void *image, size_t size,
 		 const void *initrd, size_t initrd_len, const char *cmdline, uint64_t mem_bytes,
-		 bool privileged);
+		 bool privileged, unsigned nr_vcpus);
 
 struct domain *domain_by_id(unsigned domid);
 
@@ -146,31 +185,63 @@ void domain_destroy(struct domain *d);
 uint64_t domain_release_memory(struct domain *d);
 
 /*
- * Run the domains that were built, one per CPU at a time: each CPU takes the
- * next ready domain and runs it until it ends, then takes another. Called
- * on the boot CPU; returns never (the machine stops when all have ended).
+ * Run the domains that were built, one vCPU per CPU at a time: each CPU
+ * takes the next ready vCPU (domains in order, a domain's vCPUs as they
+ * come up) and runs it until it goes down or its domain ends, then takes
+ * another. Called on the boot CPU; returns never (the machine stops when
+ * all have ended).
  */
 NORETURN void domains_run(void);
 
 /*
- * The handler the current domain registered for vector, or NULL. Also
- * gives the shared vcpu_info of its vCPU 0 (event mask, CR2).
+ * The handler the current vCPU registered for vector, or NULL; the
+ * vcpu_info of a vCPU (event mask, pending flags, CR2).
  */
 const struct trap_info *domain_trap(unsigned vector);
-struct vcpu_info *domain_vcpu_info(void);
-struct vcpu_info *domain_vcpu_info_of(struct domain *d);
+static inline struct vcpu_info *vcpu_info_of(struct vcpu *v)
+{
+	return __atomic_load_n(&v->vcpu_info, __ATOMIC_ACQUIRE);
+}
 
 /* Built and not ended (nor ending): may be named by another domain. */
 bool domain_is_live(const struct domain *d);
 
-/* An upcall became pending for d: the CPU it runs on (another one) is woken to deliver it. */
-void domain_kick(struct domain *d);
-struct domain_arch *domain_arch_state(void);
+/* An upcall became pending for v: the CPU it runs on (another one) is woken to deliver it. */
+void vcpu_kick(struct vcpu *v);
 
-/* For core/hypercall.c: the domain running on this CPU, its console, its end. */
-extern struct domain *cpu_current[MAX_CPUS];
-#define current_domain (cpu_current[cpu_id()])
+/*
+ * VCPUOP_up / VCPUOP_down of vCPU v of the current domain (core/hypercall.c
+ * checks the vCPU exists): up makes an initialised, down vCPU ready for the
+ * next free CPU, or resumes a parked one (-VIREO_EINVAL if it has no
+ * context yet; 0 if it is up); down is Xen's "nosync" (see core/domain.c).
+ */
+int vcpu_up(struct vcpu *v);
+int vcpu_down(struct vcpu *v);
+bool vcpu_is_up(struct vcpu *v);
+
+/*
+ * core/hypercall.c, the domain's mm.lock held: load v's GDT entries and
+ * LDT into CPU cpu's; VCPUOP_initialise's page tables and GDT frames for v
+ * (down, with none yet), all or nothing.
+ */
+void vcpu_load_descriptors(struct vcpu *v, unsigned cpu);
+int vcpu_set_mmu(struct vcpu *v, mfn_t root, mfn_t user_root, const uint64_t *gdt_frames, unsigned gdt_entries);
+
+/*
+ * On every return to the guest (arch code): has this vCPU been told to
+ * leave its CPU (its domain ends, or another vCPU took it down)? Then it
+ * leaves, and this does not return.
+ */
+void vcpu_check_stop(void);
+
+/* For core/hypercall.c: the vCPU running on this CPU, its domain, its console, its end. */
+extern struct vcpu *cpu_vcpu[MAX_CPUS];
+#define current_vcpu (cpu_vcpu[cpu_id()])
+#define current_domain (current_vcpu ? current_vcpu->d : (struct domain *)0)
 void domain_console_put(struct domain *d, char c);
+
+/* The runstate of v now (VCPUOP_get_runstate_info), with the time of its current state. */
+void vcpu_runstate(struct vcpu *v, struct vcpu_runstate_info *r);
 
 /* Xen's hypercall-page MSR: fill guest page pfn of the current domain with the stubs. */
 int domain_fill_hypercall_page(uint64_t pfn);

@@ -5,8 +5,8 @@
  * port of another domain, or of itself), bound to a virtual IRQ, or to an
  * IPI. Notifying a port sets its bit in the domain's shared_info pending
  * bitmap; unless the port is masked, that sets the word's bit in
- * vcpu_info.evtchn_pending_sel and evtchn_upcall_pending, and the domain's
- * CPU is kicked: before the guest runs again it is sent to its event
+ * vcpu_info.evtchn_pending_sel and evtchn_upcall_pending of the port's
+ * notify vCPU, and that vCPU's CPU is kicked: before the guest runs again it is sent to its event
  * callback (arch code), unless it masks upcalls (evtchn_upcall_mask).
  *
  * Locking: each domain's ports under its domain_events.lock. Connecting
@@ -29,6 +29,7 @@
 
 struct evtchn {
 	uint8_t state;            /* EVTCHNSTAT_* */
+	uint8_t notify_vcpu;      /* whose vcpu_info learns of it (bind_vcpu; an IPI's or VIRQ's own) */
 	uint16_t remote_dom;      /* unbound: the domain that may connect; interdomain: the peer */
 	uint32_t remote_port;     /* interdomain: the peer's port */
 	uint32_t virq;            /* virq: which VIRQ_* */
@@ -37,14 +38,24 @@ struct evtchn {
 struct domain_events {
 	spinlock_t lock;
 	struct evtchn *port;               /* EVTCHN_PORTS of them, or NULL before the first use */
-	uint32_t virq_port[NR_VIRQS];      /* the port bound to each virtual IRQ, 0 for none */
+	uint64_t sent, raised, upcalls, blocks;   /* counters (sent, raised: under lock) */
+};
+
+/*
+ * A vCPU's (Xen's v->virq_to_evtchn and timers): the port bound to each
+ * virtual IRQ on it (global VIRQs are bound on vCPU 0; 0 for none; under
+ * the domain's ev.lock), its single-shot and periodic timers (touched only
+ * on the CPU it runs on: its APIC timer).
+ */
+struct vcpu_events {
+	uint32_t virq_port[NR_VIRQS];
 	uint64_t timer_ns;                 /* single-shot: system time (ns) of VIRQ_TIMER, 0 for none */
 	uint64_t period_ns;                /* periodic VIRQ_TIMER every period_ns, 0 for none */
 	uint64_t periodic_next_ns;         /* its next tick */
-	uint64_t sent, raised, upcalls, blocks;   /* counters */
 };
 
 struct domain;
+struct vcpu;
 struct hypercall_args;
 
 /* HYPERVISOR_event_channel_op(cmd, arg) for the current domain. */
@@ -54,8 +65,8 @@ long do_event_channel_op(uint64_t cmd, uint64_t arg);
 long do_set_timer_op(uint64_t timeout);
 
 /*
- * VCPUOP_{set,stop}_{singleshot,periodic}_timer of the current domain's
- * vCPU 0: value is the absolute timeout (single-shot; flags
+ * VCPUOP_{set,stop}_{singleshot,periodic}_timer of the current vCPU (Xen
+ * lets a vCPU set only its own: the caller checks): value is the absolute timeout (single-shot; flags
  * VCPU_SSHOTTMR_future: -VIREO_ETIME if past) or the period (at least
  * 1 ms) in ns.
  */
@@ -63,15 +74,15 @@ long evtchn_vcpu_timer_op(unsigned cmd, uint64_t value, uint32_t flags);
 
 /*
  * SCHEDOP_block: upcalls unmasked, then wait on this CPU until one is
- * pending (at once if one is). May return with none pending (a spurious
- * wake-up, as Xen allows).
+ * pending for v (at once if one is) or v is told to stop. May return with
+ * none pending (a spurious wake-up, as Xen allows).
  */
-long evtchn_block(struct domain *d);
+long evtchn_block(struct vcpu *v);
 
-/* Raise virtual IRQ virq of domain d (nothing if no port is bound to it). */
+/* Raise global virtual IRQ virq of domain d (nothing if no port is bound to it). */
 void evtchn_send_virq(struct domain *d, unsigned virq);
 
-/* This CPU's timer interrupt: the current domain's timers (single-shot, periodic), if due. */
+/* This CPU's timer interrupt: the current vCPU's timers (single-shot, periodic), if due. */
 void evtchn_timer_interrupt(void);
 
 /* A domain that ends: every port closed (interdomain peers become unbound), the table freed. */

@@ -112,7 +112,7 @@ static inline struct page_info *mfn_to_page(mfn_t mfn)
 #define MM_FLUSH_TLB    1u    /* this CPU's guest TLB */
 #define MM_FLUSH_OTHERS 2u    /* the other CPUs' of the domain (the guest asked) */
 #define MM_FLUSH_ALL    3u
-#define MM_HELD_MAX  2
+#define MM_HELD_MAX  (1 + MM_MAX_VCPUS)   /* shared_info, a vcpu_info page per vCPU */
 
 /* The guest's GDT: at most Xen's FIRST_RESERVED_GDT_PAGE frames of 512 descriptors. */
 #define MM_GDT_FRAMES  14

@@ -79,17 +79,21 @@ int machine_run_on_cpus(unsigned n, void (*fn)(void *arg, unsigned cpu), void *a
  */
 int machine_start_on_cpu(unsigned cpu, void (*fn)(void *arg, unsigned cpu), void *arg);
 
-/* Wait for interrupts, forever (a CPU with nothing left to run). */
-NORETURN void machine_idle(void);
+/*
+ * Interrupts off on this CPU (core/domain.c runs its CPUs' loop with them
+ * off: a kick then waits for the guest, where it makes the vCPU look at
+ * its requests, instead of landing in the hypervisor before the entry).
+ */
+void machine_irq_disable(void);
 
 /*
  * Events (core/event.c): wake CPU cpu (an IPI) so it looks at its domain's
- * pending upcall; wait on this CPU, interrupts on, until *flag is non-zero
- * (or an interrupt came: callers look again); this CPU's one-shot timer
+ * pending upcall; wait on this CPU, interrupts on, until *flag or *stop is
+ * non-zero (or an interrupt came: callers look again); this CPU's one-shot timer
  * at system time ns (machine_now_ns), 0 for none.
  */
 void machine_kick_cpu(unsigned cpu);
-void machine_wait_event(const volatile uint8_t *flag);
+void machine_wait_event(const volatile uint8_t *flag, const volatile uint8_t *stop);
 void machine_timer_at_ns(uint64_t ns);
 
 /* ---- time ---------------------------------------------------------------- */
@@ -122,7 +126,7 @@ void machine_guest_root_init(uint64_t *root);
 void machine_guest_load_root(maddr_t root);
 /*
  * Leave guest page tables for the hypervisor's own, and unload the guest's
- * LDT (a domain has ended on this CPU).
+ * LDT and GDT entries (a vCPU has left this CPU).
  */
 void machine_guest_unload(void);
 void machine_tlb_flush_local(void);
@@ -140,32 +144,42 @@ void machine_tlb_flush_cpus(uint64_t mask);
 /*
  * The guest's part of this CPU's GDT: entries 0 .. GUEST_GDT_ENTRIES-1 of
  * Xen's 16-page GDT (FIRST_RESERVED_GDT_ENTRY; the hypervisor's selectors
- * follow). Entries first .. first+n-1 become desc[0 .. n-1], or not
- * present (0) when desc is NULL. The caller validated them
- * (descriptor_ok() in mm/); entry 0, the CPU's null descriptor, and
- * entries past the guest's part are never written. machine_enter_guest
- * clears the whole part, so a domain never sees another one's descriptors.
+ * follow), of CPU cpu (this one, or one where a vCPU of the caller's
+ * domain runs: the caller holds what keeps it there). Entries first ..
+ * first+n-1 become desc[0 .. n-1], or not present (0) when desc is NULL.
+ * The caller validated them (descriptor_ok() in mm/); entry 0, the CPU's
+ * null descriptor, and entries past the guest's part are never written.
+ * machine_guest_unload clears the whole part, so a vCPU never sees
+ * another one's descriptors.
  */
 #define GUEST_GDT_ENTRIES 7168
-void machine_guest_gdt_write(unsigned first, const uint64_t *desc, unsigned n);
+void machine_guest_gdt_write(unsigned cpu, unsigned first, const uint64_t *desc, unsigned n);
 
 /*
  * The guest's LDT on this CPU: the `entries` descriptors at base (at most
  * 8192), or none when entries is 0. base is hypervisor memory holding
  * validated copies (mm/frame_table.c, mm_set_ldt), which the caller keeps
  * coherent and allocated while it is loaded; it is used in place, not
- * copied. machine_enter_guest and machine_guest_unload unload it.
+ * copied. machine_guest_unload unloads it.
  */
 void machine_guest_ldt_load(const uint64_t *base, unsigned entries);
 
 /*
- * The first entry into a guest vCPU: registers and page-table root. Nothing
- * of a previous domain on this CPU stays visible (its GDT entries, LDT,
- * segment, FPU and debug state).
+ * The first entry into a guest vCPU: registers and page-table root, after
+ * the caller loaded its GDT entries and LDT. Nothing of a previous vCPU on
+ * this CPU stays visible (machine_guest_unload took its GDT entries and
+ * LDT; segment, FPU and debug state are reset here).
  */
 struct guest_entry {
 	uint64_t rip, rsp, rsi;
 	maddr_t root_maddr;
+	/*
+	 * The rest of a vCPU's first state (VCPUOP_initialise; zero from the
+	 * builder): the other registers, the FS base and the guest kernel's
+	 * GS base. RFLAGS is always 0x202 (IF on, as on Xen).
+	 */
+	uint64_t rax, rbx, rcx, rdx, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t fs_base, gs_base;
 };
 NORETURN void machine_enter_guest(const struct guest_entry *e);
 

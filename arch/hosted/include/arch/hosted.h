@@ -32,6 +32,8 @@ void hosted_halt_hook(int status);
  */
 struct domain;
 void hosted_switch_to(struct domain *d);
+/* d's vCPU 0 "runs" on CPU cpu (events to it kick that CPU), or on none when cpu < 0. */
+void hosted_place(struct domain *d, int cpu);
 
 /*
  * Issue hypercall nr as the current domain would: its continuations are
