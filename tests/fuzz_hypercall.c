@@ -4,8 +4,8 @@
  * builder on the hosted machine, whose guest memory is reached through a
  * software walk of the guest's own page tables (arch/hosted/guest.c).
  *
- * Two domains: the privileged domain 0, which runs and makes every kind of
- * call, and the unprivileged domain 1 (built, never entered), which makes
+ * Two domains: the privileged domain 0 (two vCPUs), which runs and makes
+ * every kind of call, and the unprivileged domain 1 (built, never entered), which makes
  * only the event steps, so that interdomain channels connect and close
  * from either side. Each input is a sequence of steps with hostile
  * arguments: raw values, pointers into a page of the guest filled from the
@@ -15,11 +15,15 @@
  * near the real ones, small ports and ports near EVTCHN_PORTS); besides
  * set_timer_op and SCHEDOP_block there are steps that are not hypercalls:
  * the timer interrupt, a guest masking a port or handling its events, and
- * domain 1's end (domain_release_memory) with its channels still open.
+ * domain 1's end (domain_release_memory) with its channels still open,
+ * and vcpu_op steps on domain 0's vCPUs (VCPUOP_initialise with one field
+ * of a good context set by the input, up, down, register_vcpu_info...).
  * After every step:
  *   - the guests' bootstrap page tables are unchanged (no hypercall here may
  *     write them, and copy_to_guest must refuse their read-only mappings);
- *   - every trap-table entry is empty or a canonical guest address;
+ *   - every trap-table entry (of every vCPU) is empty or a canonical guest
+ *     address; a secondary vCPU has page tables exactly when it has a
+ *     context, and without one it has no GDT, no user root and is down;
  *   - the event state is consistent: an interdomain port's peer port points
  *     back to it, each VIRQ's port is a VIRQ port of that VIRQ and every
  *     VIRQ port is its VIRQ's, only open ports below EVTCHN_PORTS are
@@ -34,7 +38,8 @@
  * of an interdomain channel, masked and unmasked, closed from each side),
  * evtchn_loopback, evtchn_virq_timer (VIRQ_TIMER, set_timer_op, the
  * interrupt, SCHEDOP_block, bind_vcpu) and evtchn_peer_end (domain 1 ends
- * connected both ways).
+ * connected both ways), vcpu_start (vCPU 1 initialised, up, down,
+ * its vcpu_info moved).
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -248,7 +253,7 @@ static uint64_t ev_timeout(const uint8_t **p, const uint8_t *end)
  * SCHEDOP_block, TIMER_IRQ the CPU's timer interrupt, GUEST_MASK and
  * GUEST_ACK what a guest does in its shared_info, PEER_END domain 1's end.
  */
-enum step { RAW, EVTCHN_OP, TIMER_OP, BLOCK, TIMER_IRQ, GUEST_MASK, GUEST_ACK, PEER_END };
+enum step { RAW, EVTCHN_OP, TIMER_OP, BLOCK, TIMER_IRQ, GUEST_MASK, GUEST_ACK, PEER_END, VCPU_OP };
 
 static const struct {
 	uint64_t nr;
@@ -264,6 +269,7 @@ static const struct {
 	{ __HYPERVISOR_event_channel_op, EVTCHN_OP }, { __HYPERVISOR_event_channel_op, EVTCHN_OP },
 	{ __HYPERVISOR_set_timer_op, TIMER_OP }, { __HYPERVISOR_sched_op, BLOCK },
 	{ 0, TIMER_IRQ }, { 0, GUEST_MASK }, { 0, GUEST_ACK }, { 0, PEER_END },
+	{ __HYPERVISOR_vcpu_op, VCPU_OP }, { __HYPERVISOR_vcpu_op, VCPU_OP },
 };
 
 static struct shared_info *shared_of(const struct domain *d)
@@ -278,25 +284,33 @@ static struct shared_info *shared_of(const struct domain *d)
 static void check_events(const struct domain *d)
 {
 	const struct domain_events *ev = &d->ev;
-	const struct vcpu_events *vev = &d->vcpu[0]->ev;     /* one vCPU in this fuzzer */
 	if (d->dying) {
-		if (ev->port || vev->timer_ns)
+		if (ev->port)
 			abort();                          /* an ended domain keeps no ports */
-		for (unsigned v = 0; v < NR_VIRQS; v++)
-			if (vev->virq_port[v])
+		for (unsigned k = 0; k < d->nr_vcpus; k++) {
+			if (d->vcpu[k]->ev.timer_ns)
 				abort();
+			for (unsigned v = 0; v < NR_VIRQS; v++)
+				if (d->vcpu[k]->ev.virq_port[v])
+					abort();
+		}
 		return;
 	}
 	const xen_ulong_t *pending = shared_of(d)->evtchn_pending;
 	for (unsigned w = EVTCHN_PORTS / 64; w < XEN_EVTCHN_2L_WORDS; w++)
 		if (pending[w])
 			abort();                          /* a port past the table pending */
-	for (unsigned v = 0; v < NR_VIRQS; v++) {
-		uint32_t p = vev->virq_port[v];
-		if (p && (!ev->port || p >= EVTCHN_PORTS || ev->port[p].state != EVTCHNSTAT_virq ||
-			  ev->port[p].virq != v))
-			abort();                          /* a VIRQ bound to a port that is not its */
-	}
+	for (unsigned k = 0; k < d->nr_vcpus; k++)
+		for (unsigned v = 0; v < NR_VIRQS; v++) {
+			uint32_t p = d->vcpu[k]->ev.virq_port[v];
+			if (p && (!ev->port || p >= EVTCHN_PORTS || ev->port[p].state != EVTCHNSTAT_virq ||
+				  ev->port[p].virq != v))
+				abort();                  /* a VIRQ bound to a port that is not its */
+			/* A per-vCPU VIRQ notifies its vCPU; a global one is bound on vCPU 0. */
+			if (p && (v == VIRQ_TIMER || v == VIRQ_DEBUG || v == VIRQ_XENOPROF || v == VIRQ_XENPMU
+				  ? ev->port[p].notify_vcpu != k : k != 0))
+				abort();
+		}
 	if (!ev->port) {
 		for (unsigned w = 0; w < EVTCHN_PORTS / 64; w++)
 			if (pending[w])
@@ -313,8 +327,8 @@ static void check_events(const struct domain *d)
 			break;
 		case EVTCHNSTAT_unbound:
 		case EVTCHNSTAT_ipi:
-			if (p == 0)
-				abort();                  /* port 0 is never used */
+			if (p == 0 || c->notify_vcpu >= d->nr_vcpus)
+				abort();                  /* port 0 is never used; a vCPU it does not have */
 			break;
 		case EVTCHNSTAT_interdomain: {
 			const struct domain *peer = domain_by_id(c->remote_dom);
@@ -326,10 +340,14 @@ static void check_events(const struct domain *d)
 				abort();                  /* the peer's port does not point back */
 			break;
 		}
-		case EVTCHNSTAT_virq:
-			if (p == 0 || c->virq >= NR_VIRQS || vev->virq_port[c->virq] != p)
+		case EVTCHNSTAT_virq: {
+			bool known = false;
+			for (unsigned k = 0; c->virq < NR_VIRQS && k < d->nr_vcpus; k++)
+				known |= d->vcpu[k]->ev.virq_port[c->virq] == p;
+			if (p == 0 || !known)
 				abort();                  /* a VIRQ port its VIRQ does not know */
 			break;
+		}
 		default:
 			abort();                          /* no PIRQs, nothing else */
 		}
@@ -342,13 +360,77 @@ static void check_invariants(struct domain *const *doms, const uint64_t *pt_sum)
 		const struct domain *d = doms[i];
 		if (!d->dying && pt_checksum(d) != pt_sum[i])
 			abort();                          /* a hypercall wrote a page table */
-		for (int v = 0; v < 256; v++) {
-			uint64_t a = d->vcpu[0]->traps[v].address;
-			if (a && (!domain_range_is_guest(a, a + 1)))
-				abort();                  /* a handler outside the guest */
+		for (unsigned k = 0; k < d->nr_vcpus; k++) {
+			const struct vcpu *v = d->vcpu[k];
+			for (int t = 0; t < 256; t++) {
+				uint64_t a = v->traps[t].address;
+				if (a && (!domain_range_is_guest(a, a + 1)))
+					abort();          /* a handler outside the guest */
+			}
+			/* A vCPU has page tables exactly when it has a context; only then is it up. */
+			if (!d->dying && k && (v->initialised != (d->mm.vcpu[k].root != INVALID_MFN) ||
+					       (!v->initialised && (d->mm.vcpu[k].gdt_entries ||
+								   d->mm.vcpu[k].user_root != INVALID_MFN ||
+								   v->state != VCPU_DOWN))))
+				abort();
 		}
 		check_events(d);
 	}
+}
+
+/*
+ * A vcpu_op with a mostly well-formed argument: initialise with a context
+ * that would start (domain 0's root, flat selectors, its entry) but for
+ * one field the input picks and sets, up, down, is_up, the runstate,
+ * register_vcpu_info and a timer, on vCPU 0 to 3 (domain 0 has two).
+ */
+static void vcpu_step(struct domain *caller, struct hypercall_args *args, const uint8_t **p, const uint8_t *end)
+{
+	static const unsigned cmds[] = { VCPUOP_initialise, VCPUOP_initialise, VCPUOP_up, VCPUOP_down,
+					 VCPUOP_is_up, VCPUOP_get_runstate_info, VCPUOP_register_vcpu_info,
+					 VCPUOP_stop_singleshot_timer };
+	static struct vcpu_guest_context c;
+	unsigned cmd = cmds[take(p, end, 1) % (sizeof(cmds) / sizeof(cmds[0]))];
+	uint64_t va = caller->layout.vstack_end;            /* the slack: mapped writable, two pages free */
+	args->a[0] = cmd;
+	args->a[1] = (take(p, end, 1) + 1) % 4;              /* mostly 1; 3 is no vCPU */
+	args->a[2] = va;
+	if (cmd == VCPUOP_register_vcpu_info) {
+		struct vcpu_register_vcpu_info info = {
+			.mfn = caller->p2m[take(p, end, 2) % caller->nr_pages], .offset = (uint32_t)take(p, end, 2) };
+		if (copy_to_guest(va, &info, sizeof(info)) != 0)
+			abort();
+		return;
+	}
+	if (cmd != VCPUOP_initialise)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.flags = VGCF_in_kernel;
+	c.user_regs.rip = caller->vcpu[0]->entry.rip;
+	c.user_regs.rsp = caller->layout.vstack_end;
+	c.user_regs.cs = FLAT_RING3_CS64;
+	c.user_regs.ss = c.kernel_ss = FLAT_RING3_SS64;
+	c.ctrlreg[3] = caller->vcpu[0]->entry.root_maddr;
+	uint64_t v = take(p, end, 8);
+	mfn_t some = take(p, end, 1) % 4 ? caller->p2m[v % caller->nr_pages] : (mfn_t)v;
+	switch (take(p, end, 1) % 14) {
+	case 0: break;                                      /* as it is: it starts */
+	case 1: c.ctrlreg[3] = (uint64_t)some << 12; break;
+	case 2: c.ctrlreg[1] = (uint64_t)some << 12; break;
+	case 3: c.gdt_ents = v % 1024; c.gdt_frames[0] = some; c.gdt_frames[1] = caller->p2m[0]; break;
+	case 4: c.user_regs.rip = v; break;
+	case 5: c.user_regs.rsp = v; break;
+	case 6: c.user_regs.cs = (uint16_t)v; break;
+	case 7: c.kernel_ss = (uint16_t)v; break;
+	case 8: c.ldt_ents = v % 3; c.ldt_base = caller->layout.v_start; break;
+	case 9: c.trap_ctxt[v % 256].address = take(p, end, 8); break;
+	case 10: c.debugreg[v % 8] = take(p, end, 8); break;
+	case 11: c.event_callback_eip = v; break;
+	case 12: c.gs_base_kernel = v; break;
+	default: c.flags = v; break;
+	}
+	if (copy_to_guest(va, &c, sizeof(c)) != 0)
+		abort();
 }
 
 /* One step (not PEER_END) by caller. */
@@ -399,6 +481,9 @@ static void step(struct domain *caller, enum step how, uint64_t nr, const uint8_
 	}
 	case PEER_END:
 		return;
+	case VCPU_OP:
+		vcpu_step(caller, &args, p, end);
+		break;
 	}
 	(void)hypercall_dispatch(nr, &args);
 }
@@ -412,7 +497,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup_once();
 		ready = 1;
 	}
-	if (domain_build(0, "fuzz", kernel, kernel_len, NULL, 0, "fuzz", DOM_MEM, true, 1) != 0 ||
+	if (domain_build(0, "fuzz", kernel, kernel_len, NULL, 0, "fuzz", DOM_MEM, true, 2) != 0 ||
 	    domain_build(1, "peer", kernel, kernel_len, NULL, 0, "peer", PEER_MEM, false, 1) != 0)
 		abort();
 	if (setjmp(back) == 0)
@@ -435,7 +520,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned k = pick % (sizeof(steps) / sizeof(steps[0]));
 		enum step how = steps[k].how;
 		/* Domain 1 takes the event steps too (the high bit), while it lives. */
-		bool by_peer = (pick & 0x80) && how != RAW && !peer->dying;
+		bool by_peer = (pick & 0x80) && how != RAW && how != VCPU_OP && !peer->dying;
 		if (setjmp(back) != 0)
 			break;                            /* it shut down: the machine "halted" */
 		if (how == PEER_END) {
