@@ -8,8 +8,10 @@
  * builder passed in RSI. When guest_main returns, guest_exit() reports its
  * value and shuts the domain down.
  *
- * The runtime is single-vCPU and runs with event delivery masked (it
- * registers no callbacks), so nothing in it is reentrant or locked.
+ * The runtime runs with event delivery masked (it registers no
+ * callbacks) and is single-vCPU but for the console, which takes a lock
+ * (guests/smp prints from two vCPUs); the page-table helpers (pt.c) are
+ * one vCPU's.
  */
 #ifndef GUEST_GUEST_H
 #define GUEST_GUEST_H

@@ -2,8 +2,8 @@
  * Domains: the PV domain builder (Xen's start-of-day layout), shutdown and
  * crash, and the hypercall dispatcher's entry point.
  *
- * One vCPU per domain, and each CPU runs one domain to its end (no
- * scheduler yet). A domain runs its kernel and user mode in ring 3 and
+ * A domain has 1 to MAX_VCPUS vCPUs, and each CPU runs one vCPU until its
+ * domain ends (no scheduler yet). A domain runs its kernel and user mode in ring 3 and
  * uses the hypercalls of core/hypercall.c, fastpath/mmu.c and
  * core/event.c (README lists them); any other is -ENOSYS, and an exception
  * it has no handler for crashes it.
