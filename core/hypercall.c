@@ -58,8 +58,10 @@ static uint64_t console_allowance(struct domain *d, uint64_t want)
 /*
  * CONSOLEIO_read: the console's input for the privileged domain (the one
  * with the serial console, as Xen's dom0), what has arrived, without
- * waiting; the count read. The buffer is checked writable first, so no
- * byte taken from the UART is lost to a bad pointer.
+ * waiting; the count read (-E2BIG past INT_MAX, as Xen: it could not be
+ * told from an errno). At most 16 KiB a call: that much of the buffer is
+ * checked writable first, so no byte taken from the UART is lost to a bad
+ * pointer.
  */
 static long console_read(struct domain *d, uint64_t count, uint64_t buf)
 {
@@ -69,8 +71,10 @@ static long console_read(struct domain *d, uint64_t count, uint64_t buf)
 
 	if (!d->privileged)
 		return -VIREO_EPERM;
+	if (count > 0x7FFFFFFFu)
+		return -VIREO_E2BIG;
 	if (count > 16384)
-		return -VIREO_EINVAL;
+		count = 16384;
 	for (uint64_t at = 0; at < count; at += sizeof(zero))
 		if (copy_to_guest(buf + at, zero, count - at < sizeof(zero) ? count - at : sizeof(zero)))
 			return -VIREO_EFAULT;

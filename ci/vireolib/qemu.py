@@ -37,9 +37,15 @@ def read_config(path):
     (core/config.c)."""
     cfg = {"hypervisor_cmdline": "", "cpus": 2, "machine_memory": "1G", "modules": []}
     try:
-        lines = open(path).read().splitlines()
+        raw_lines = open(path, "rb").read().splitlines()
     except OSError as e:
         fail(f"{path}: cannot read: {e.strerror}")
+    lines = []
+    for n, raw in enumerate(raw_lines, 1):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            fail(f"{path}:{n}: not UTF-8 text (byte 0x{raw[e.start]:02x} at column {e.start + 1})")
     domains = []                  # per [domain]: {"kernel": path, "ramdisk": path}
     for n, raw in enumerate(lines, 1):
         line = strip_comment(raw).strip()

@@ -49,6 +49,7 @@ class CliSuite(Suite):
         (["run", "/nonexistent.cfg"], 2, "/nonexistent.cfg: cannot read"),
         (["run", "tests/configs/nokernel.cfg"], 2, "nokernel.cfg:4: 'kernel': no such file"),
         (["run", "tests/configs/badkey.cfg"], 2, "badkey.cfg:2: unknown key 'colour'"),
+        (["run", "tests/configs/notutf8.cfg"], 2, "notutf8.cfg:6: not UTF-8 text (byte 0xff at column 10)"),
         (["run", "tests/configs/noramdisk.cfg"], 2,
          "noramdisk.cfg:5: 'ramdisk': no such file 'tests/data/no-such-initrd.img'"),
         (["image", "tests/configs/noramdisk.cfg", "-o", "/tmp/vireo-never.iso"], 2,
