@@ -192,7 +192,7 @@ int main(void)
 	    domain_build(1, "peer", kernel, len, NULL, 0, "", 4u << 20, false, 1) != 0)
 		return 1;
 	if (setjmp(back) == 0)
-		domains_run();                            /* back here through on_enter */
+		domains_run(0);                           /* back here through on_enter */
 	scratch_va = domain_by_id(0)->layout.vstack_start;
 
 	run("hypercall_xen_version", op_hypercall_xen_version);

@@ -124,7 +124,8 @@ def main():
                                    "emulator (TCG, -cpu max; KVM here cannot run ring-3 guest "
                                    "kernels). The serial console is this terminal; the exit status "
                                    "is Vireo's: 0 every domain ended normally, 1 a domain crashed, "
-                                   "2 hypervisor panic, 3 no status (QEMU died or timed out). "
+                                   "2 hypervisor panic, 3 no status (QEMU died or timed out), "
+                                   "4 a domain could not be started (the others ended normally). "
                                    "$VIREO_QEMU selects another QEMU. CONFIG is a boot module "
                                    "for the hypervisor, followed by each domain's kernel and then "
                                    "its ramdisk, if it has one.")

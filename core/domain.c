@@ -455,6 +455,7 @@ static spinlock_t domains_lock = SPINLOCK_INIT;   /* guards every domain's and v
 static uint8_t cpu_idle[MAX_CPUS];      /* under domains_lock: waiting for a vCPU to run */
 static uint8_t cpu_wake[MAX_CPUS];      /* set under domains_lock: look for work again */
 static const uint8_t never;
+static unsigned not_started;            /* domains refused before the run (the exit status) */
 
 uint64_t domain_release_memory(struct domain *d)
 {
@@ -742,8 +743,9 @@ static NORETURN void cpu_run_next(void)
 		if (next)
 			vcpu_enter(next);
 		if (!active) {
-			printk("vireo: every domain has ended%s; stopping\n", crashed ? " (one crashed)" : "");
-			machine_halt(crashed ? 1 : 0);
+			printk("vireo: every domain has ended%s%s; stopping\n", crashed ? " (one crashed)" : "",
+			       not_started ? " (and one or more was not started)" : "");
+			machine_halt(crashed ? 1 : not_started ? 4 : 0);   /* arch/x86_64 machine_image.h EXIT_* */
 		}
 		machine_wait_event(&cpu_wake[self], &never);
 	}
@@ -755,8 +757,9 @@ static void cpu_start(void *arg, unsigned cpu)
 	cpu_run_next();
 }
 
-NORETURN void domains_run(void)
+NORETURN void domains_run(unsigned refused)
 {
+	not_started = refused;
 	machine_irq_disable();
 	/* Every CPU looks for a vCPU to run; those without one wait for one to come up. */
 	for (unsigned c = 1; c < machine_nr_cpus(); c++)

@@ -501,7 +501,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    domain_build(1, "peer", kernel, kernel_len, NULL, 0, "peer", PEER_MEM, false, 1) != 0)
 		abort();
 	if (setjmp(back) == 0)
-		domains_run();                            /* "enters" domain 0: back here by on_enter */
+		domains_run(0);                           /* "enters" domain 0: back here by on_enter */
 	struct domain *d = domain_by_id(0), *peer = domain_by_id(1);
 	struct domain *const doms[2] = { d, peer };
 	uint64_t pt_sum[2] = { pt_checksum(d), pt_checksum(peer) };

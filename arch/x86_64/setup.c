@@ -6,8 +6,10 @@
  *   -> the other CPUs -> banner -> self-tests, benchmarks -> domains.
  *
  * The domains come from a configuration module, or else the first module is
- * the initial domain (start_domains). With no domain to run, the machine
- * stops with EXIT_OK once the self-tests and benchmarks asked for are done.
+ * the initial domain (start_domains). With no module at all, the machine
+ * stops with EXIT_OK once the self-tests and benchmarks asked for are done;
+ * a domain (or configuration) that is refused makes the status
+ * EXIT_NOT_STARTED unless one that ran crashed.
  */
 #include <arch/apic.h>
 #include <arch/bootinfo.h>
@@ -236,13 +238,16 @@ static struct config boot_config;
 compile_assert(BOOT_MAX_MODULES >= 1 + 2 * CONFIG_MAX_DOMAINS,
 	       "a module for the configuration, a kernel and a ramdisk for every domain");
 
-static unsigned start_configured_domains(const struct boot_module *cfg_mod, const void *text)
+static unsigned start_configured_domains(const struct boot_module *cfg_mod, const void *text,
+					 unsigned *refused)
 {
 	unsigned built = 0, next = 0;
+	*refused = 1;
 	if (config_parse(text, cfg_mod->end - cfg_mod->start, "vireo.cfg", &boot_config) != 0) {
 		printk("config: the configuration is refused; no domain started\n");
 		return 0;
 	}
+	*refused = boot_config.nr_domains;
 	for (unsigned i = 0; i < boot_config.nr_domains; i++) {
 		const struct config_domain *cd = &boot_config.domains[i];
 		if (i >= MAX_DOMAINS) {
@@ -282,6 +287,7 @@ static unsigned start_configured_domains(const struct boot_module *cfg_mod, cons
 					  cd->memory_mib << 20, i == 0, cd->vcpus) == 0)
 			built++;
 	}
+	*refused -= built;
 	return built;
 }
 
@@ -293,17 +299,18 @@ static unsigned start_configured_domains(const struct boot_module *cfg_mod, cons
 static void start_domains(void)
 {
 	uint64_t mem = opts.dom0_mem_bytes ? opts.dom0_mem_bytes : (64ull << 20);
-	unsigned built = 0;
+	unsigned built = 0, refused = 1;
 
 	for (unsigned i = 0; i < bootinfo.nr_modules; i++) {
 		if (!is_config_module(&bootinfo.modules[i]))
 			continue;
 		const void *text = module_bytes(i);
 		if (text)
-			built = start_configured_domains(&bootinfo.modules[i], text);
+			built = start_configured_domains(&bootinfo.modules[i], text, &refused);
 		if (built)
-			domains_run();
-		return;
+			domains_run(refused);
+		printk("vireo: no domain to run; stopping\n");
+		machine_halt(EXIT_NOT_STARTED);
 	}
 	if (bootinfo.nr_modules == 0)
 		return;
@@ -313,7 +320,8 @@ static void start_domains(void)
 	if (bootinfo.nr_modules > 1 && !initrd) {
 		printk("domain 0 (dom0): its initrd module lies outside the memory the hypervisor "
 		       "maps; not started\n");
-		return;
+		printk("vireo: no domain to run; stopping\n");
+		machine_halt(EXIT_NOT_STARTED);
 	}
 	/* Xen gives dom0 a vCPU per CPU by default; here it is one unless dom0_max_vcpus says (no scheduler yet). */
 	unsigned vcpus = opts.dom0_max_vcpus ? opts.dom0_max_vcpus : 1;
@@ -326,7 +334,9 @@ static void start_domains(void)
 		       "not started\n");
 	if (image && domain_build(0, "dom0", image, module_len(0), initrd, initrd ? module_len(1) : 0,
 				  m->cmdline, mem, true, vcpus) == 0)
-		domains_run();
+		domains_run(0);
+	printk("vireo: no domain to run; stopping\n");
+	machine_halt(EXIT_NOT_STARTED);
 }
 
 static void selftest(const char *name)

@@ -12,8 +12,9 @@ from vireolib.common import OUT, ROOT, fail
 
 
 # QEMU's isa-debug-exit exits with (value << 1) | 1; Vireo writes its status there.
-QEMU_STATUS = {1: 0, 3: 1, 5: 2}
-STATUS_TEXT = {0: "every domain ended normally", 1: "a domain crashed", 2: "hypervisor panic"}
+QEMU_STATUS = {1: 0, 3: 1, 5: 2, 9: 4}
+STATUS_TEXT = {0: "every domain ended normally", 1: "a domain crashed", 2: "hypervisor panic",
+               4: "a domain could not be started; the others ended normally"}
 MACHINE_KEYS = ("hypervisor_cmdline", "cpus", "machine_memory")
 
 

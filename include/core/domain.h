@@ -189,9 +189,10 @@ uint64_t domain_release_memory(struct domain *d);
  * takes the next ready vCPU (domains in order, a domain's vCPUs as they
  * come up) and runs it until it goes down or its domain ends, then takes
  * another. Called on the boot CPU; returns never (the machine stops when
- * all have ended).
+ * all have ended, with status 1 if one crashed, else 4 if not_started
+ * domains were refused before, else 0).
  */
-NORETURN void domains_run(void);
+NORETURN void domains_run(unsigned not_started);
 
 /*
  * The handler the current vCPU registered for vector, or NULL; the

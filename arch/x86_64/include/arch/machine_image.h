@@ -23,5 +23,6 @@ extern struct machine_image machine;
 #define EXIT_OK            0      /* every domain ended normally */
 #define EXIT_DOMAIN_CRASH  1      /* a domain crashed */
 #define EXIT_PANIC         2      /* the hypervisor stopped on an error */
+#define EXIT_NOT_STARTED   4      /* a domain was refused; the others ended normally (3: the host's "no status") */
 
 #endif
