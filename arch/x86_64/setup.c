@@ -210,15 +210,40 @@ static const void *module_bytes(unsigned i)
 	return maddr_to_virt(m->start, m->end - m->start);
 }
 
-/*
- * The next boot module that is not a configuration, from *next on: its index
- * (and *next moves past it), or -1 when none is left.
- */
-static int next_domain_module(unsigned *next)
+/* A module's tag (the first word of its arguments: vireo-kernel, vireo-ramdisk), or NULL. */
+static const char *module_tag(const struct boot_module *m)
 {
-	while (*next < bootinfo.nr_modules && is_config_module(&bootinfo.modules[*next]))
+	if (!__builtin_memcmp(m->cmdline, "vireo-kernel", 12) && (m->cmdline[12] == ' ' || !m->cmdline[12]))
+		return "kernel";
+	if (!__builtin_memcmp(m->cmdline, "vireo-ramdisk", 13) && (m->cmdline[13] == ' ' || !m->cmdline[13]))
+		return "ramdisk";
+	return NULL;
+}
+
+/*
+ * The next boot module that is not a configuration, from *next on, for a
+ * domain's `kind` (kernel or ramdisk): its index (and *next moves past
+ * it), or -1 when none is left. Modules are taken in order, but a tagged
+ * one (./vireo run and ./vireo image tag them) must be of that kind: a
+ * ramdisk where a kernel is due is skipped with a message, and a kernel
+ * where a ramdisk is due is left for the next domain (-1), so one missing
+ * line of a boot loader's entry does not shift every later domain.
+ */
+static int next_domain_module(unsigned *next, const char *kind)
+{
+	for (;;) {
+		while (*next < bootinfo.nr_modules && is_config_module(&bootinfo.modules[*next]))
+			(*next)++;
+		if (*next >= bootinfo.nr_modules)
+			return -1;
+		const char *tag = module_tag(&bootinfo.modules[*next]);
+		if (!tag || !__builtin_strcmp(tag, kind))
+			return (int)(*next)++;
+		if (!__builtin_strcmp(kind, "ramdisk"))
+			return -1;                         /* the next domain's kernel: leave it */
+		printk("boot: module %u is tagged vireo-ramdisk where a kernel is due; skipped\n", *next);
 		(*next)++;
-	return *next < bootinfo.nr_modules ? (int)(*next)++ : -1;
+	}
 }
 
 static size_t module_len(int i)
@@ -254,8 +279,8 @@ static unsigned start_configured_domains(const struct boot_module *cfg_mod, cons
 			printk("domain %u (%s): more than %u domains; not started\n", i, cd->name, MAX_DOMAINS);
 			continue;
 		}
-		int kernel = next_domain_module(&next);
-		int ramdisk = cd->ramdisk[0] ? next_domain_module(&next) : -1;
+		int kernel = next_domain_module(&next, "kernel");
+		int ramdisk = kernel >= 0 && cd->ramdisk[0] ? next_domain_module(&next, "ramdisk") : -1;
 		if (kernel < 0) {
 			printk("domain %u (%s): no boot module carries its kernel %s; not started\n",
 			       i, cd->name, cd->kernel);
