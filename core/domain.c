@@ -459,6 +459,14 @@ static unsigned not_started;            /* domains refused before the run (the e
 
 uint64_t domain_release_memory(struct domain *d)
 {
+	/* domain_claim_end waited for every other vCPU: none may run on these page tables now. */
+	for (unsigned i = 0; i < d->nr_vcpus; i++)
+		if (__atomic_load_n(&d->vcpu[i]->on_cpu, __ATOMIC_ACQUIRE))
+			panic("domain %u: memory given back while its vCPU %u is still on CPU %u", d->domid, i,
+			      d->vcpu[i]->cpu);
+	if (__atomic_load_n(&d->mm.cpus, __ATOMIC_ACQUIRE))
+		panic("domain %u: memory given back while CPUs 0x%llx may still cache its tables", d->domid,
+		      (unsigned long long)d->mm.cpus);
 	spin_lock(&domains_lock);
 	d->dying = true;                           /* no new foreign mappings or channels to it */
 	spin_unlock(&domains_lock);
@@ -575,13 +583,21 @@ int vcpu_up(struct vcpu *v)
  * Xen's VCPUOP_down is "nosync": the vCPU is down when this returns (is_up
  * says 0) and stops at its next way back to the guest; it keeps its CPU,
  * parked, so VCPUOP_up resumes it where it was (no scheduler yet to give
- * the CPU to another).
+ * the CPU to another). When no other vCPU of the domain is up, nothing is
+ * changed and 1 is returned: Xen powers the domain off instead.
  */
 int vcpu_down(struct vcpu *v)
 {
 	uint64_t kick = 0;
+	bool others_up = false;
 
 	spin_lock(&domains_lock);
+	for (unsigned i = 0; i < v->d->nr_vcpus; i++)
+		others_up |= v->d->vcpu[i] != v && v->d->vcpu[i]->state != VCPU_DOWN;
+	if (!others_up) {
+		spin_unlock(&domains_lock);
+		return 1;                              /* the last one: the caller ends the domain */
+	}
 	if (v->state == VCPU_READY) {
 		__atomic_store_n(&v->state, VCPU_DOWN, __ATOMIC_RELEASE);
 		runstate_set(v, RUNSTATE_offline, machine_now_ns());
@@ -708,7 +724,8 @@ static NORETURN void vcpu_enter(struct vcpu *v)
 }
 
 /*
- * This CPU takes the next ready vCPU (domains in order) and enters it;
+ * This CPU takes the next ready vCPU (domains in order, every domain's
+ * vCPU 0 before any other) and enters it;
  * with none it stops the machine if every domain has ended, or waits
  * until a vCPU comes up (wake_idle_locked) and looks again.
  */
@@ -720,16 +737,21 @@ static NORETURN void cpu_run_next(void)
 		struct vcpu *next = NULL;
 		bool active = false, crashed = false;
 
+		/*
+		 * A domain's first vCPU before any secondary one: a domain that
+		 * brings up many vCPUs must not keep the others from starting.
+		 */
 		spin_lock(&domains_lock);
-		for (unsigned i = 0; i < MAX_DOMAINS; i++) {
-			struct domain *d = &domains[i];
-			bool live = d->state == DOMAIN_READY || d->state == DOMAIN_RUNNING;
-			for (unsigned k = 0; live && !next && !d->ending && k < d->nr_vcpus; k++)
-				if (d->vcpu[k]->state == VCPU_READY)
-					next = d->vcpu[k];
-			active |= live;
-			crashed |= d->state == DOMAIN_CRASHED;
-		}
+		for (unsigned pass = 0; pass < 2 && !next; pass++)
+			for (unsigned i = 0; i < MAX_DOMAINS; i++) {
+				struct domain *d = &domains[i];
+				bool live = d->state == DOMAIN_READY || d->state == DOMAIN_RUNNING;
+				for (unsigned k = 0; live && !next && !d->ending && k < (pass ? d->nr_vcpus : 1); k++)
+					if (d->vcpu[k]->state == VCPU_READY)
+						next = d->vcpu[k];
+				active |= live;
+				crashed |= d->state == DOMAIN_CRASHED;
+			}
 		cpu_idle[self] = !next && active;
 		cpu_wake[self] = 0;
 		if (next) {

@@ -559,7 +559,7 @@ long evtchn_block(struct vcpu *v)
 {
 	struct vcpu_info *vi = vcpu_info_of(v);
 	__atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);   /* Xen: events on, then block */
-	v->d->ev.blocks++;
+	__atomic_fetch_add(&v->d->ev.blocks, 1, __ATOMIC_RELAXED);    /* its vCPUs count at once */
 	machine_wait_event(&vi->evtchn_upcall_pending, &v->stop);
 	return 0;
 }

@@ -430,9 +430,12 @@ static void runstate_update(struct vcpu *v)
  * VCPUOP_register_vcpu_info: the vCPU's vcpu_info moves to a page of the
  * guest's own (Linux does this for every vCPU). The frame must be the
  * domain's and may be writable (a writable reference is held for good),
- * the structure must fit in it; once per vCPU, as on Xen. Another vCPU's
- * may be moved while it runs: events raised meanwhile are all marked
- * pending again at the new place.
+ * the structure must fit in it; once per vCPU, as on Xen. Only for the
+ * caller itself or a vCPU that has never had a context (Xen: "on yourself
+ * or on other offline vCPUs"; -EINVAL): a vCPU that runs, or was parked
+ * while running, may be using the old place (its upcall mask, a block
+ * waiting on its pending flag). Checked and done under the domain's MMU
+ * lock, which VCPUOP_initialise takes too.
  */
 static long register_vcpu_info(struct vcpu *v, uint64_t arg)
 {
@@ -443,29 +446,29 @@ static long register_vcpu_info(struct vcpu *v, uint64_t arg)
 	if (info.offset > PAGE_SIZE - sizeof(struct vcpu_info) || (info.offset & 7))
 		return -VIREO_EINVAL;
 	spin_lock(&d->mm.lock);
-	long rc = v->vcpu_info_mfn != INVALID_MFN ? -VIREO_EINVAL : mm_hold_writable(&d->mm, info.mfn);
-	if (rc == 0)
-		v->vcpu_info_mfn = info.mfn;      /* claimed under the lock: two vCPUs cannot both */
+	long rc = -VIREO_EINVAL;
+	if (v->vcpu_info_mfn == INVALID_MFN && (v == current_vcpu || !v->initialised))
+		rc = mm_hold_writable(&d->mm, info.mfn);
+	if (rc == 0) {
+		struct vcpu_info *old = vcpu_info_of(v);
+		struct vcpu_info *fresh = (struct vcpu_info *)((uint8_t *)mfn_to_virt(info.mfn) + info.offset);
+		struct vcpu_info copy = *old;           /* the new place may overlap the old one */
+		*fresh = copy;
+		v->vcpu_info_mfn = info.mfn;
+		v->vcpu_info_offset = info.offset;
+		__atomic_store_n(&v->vcpu_info, fresh, __ATOMIC_RELEASE);
+		/*
+		 * Another CPU raising an event may have written the old place
+		 * after the copy: everything is marked pending (Xen's
+		 * map_vcpu_info), a spurious upcall the guest copes with,
+		 * nothing lost (the pending bits themselves stay in shared_info).
+		 */
+		__atomic_store_n(&fresh->evtchn_pending_sel, ~(xen_ulong_t)0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&fresh->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+	}
 	mm_sync(&d->mm);
 	spin_unlock(&d->mm.lock);
-	if (rc)
-		return rc;
-	struct vcpu_info *old = vcpu_info_of(v);
-	struct vcpu_info *fresh = (struct vcpu_info *)((uint8_t *)mfn_to_virt(info.mfn) + info.offset);
-	struct vcpu_info copy = *old;           /* the new place may overlap the old one */
-	*fresh = copy;
-	v->vcpu_info_offset = info.offset;
-	__atomic_store_n(&v->vcpu_info, fresh, __ATOMIC_RELEASE);
-	/*
-	 * Another CPU raising an event may have written the old place after
-	 * the copy: everything is marked pending (Xen's map_vcpu_info), a
-	 * spurious upcall the guest copes with, nothing lost (the pending
-	 * bits themselves stay in shared_info).
-	 */
-	__atomic_store_n(&fresh->evtchn_pending_sel, ~(xen_ulong_t)0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&fresh->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
-	vcpu_kick(v);
-	return 0;
+	return rc;
 }
 
 static bool callback_ok(uint64_t addr);
@@ -578,7 +581,9 @@ static long do_vcpu_op(uint64_t cmd, uint64_t vcpu, uint64_t arg)
 	case VCPUOP_up:
 		return vcpu_up(v);
 	case VCPUOP_down:
-		return vcpu_down(v);
+		if (vcpu_down(v) > 0)
+			domain_shutdown(d, SHUTDOWN_poweroff);   /* the last one up: as Xen */
+		return 0;
 	case VCPUOP_is_up:
 		return vcpu_is_up(v);
 	case VCPUOP_get_runstate_info: {

@@ -216,6 +216,12 @@ static void initialise_up_down(void)
 	CHECK_EQ(v->traps[3].address, c.user_regs.rip);
 	audit();
 	CHECK_EQ(vcpu_op(VCPUOP_initialise, 1, &c, sizeof(c)), -VIREO_EEXIST);
+	/* Its vcpu_info may no longer be moved by another vCPU (it may be using it): Xen's -EINVAL. */
+	mfn_t page = D->p2m[(D->layout.v_end - D->layout.v_start) / 4096 + 3];
+	struct vcpu_register_vcpu_info info = { .mfn = page, .offset = 0 };
+	struct vcpu_info *before = vcpu_info_of(v);
+	CHECK_EQ(vcpu_op(VCPUOP_register_vcpu_info, 1, &info, sizeof(info)), -VIREO_EINVAL);
+	CHECK(vcpu_info_of(v) == before && v->vcpu_info_mfn == INVALID_MFN);
 	CHECK_EQ(vcpu_op(VCPUOP_up, 1, NULL, 0), 0);
 	CHECK_EQ(v->state, VCPU_READY);
 	CHECK_EQ(vcpu_op(VCPUOP_is_up, 1, NULL, 0), 1);
@@ -229,6 +235,8 @@ static void initialise_up_down(void)
 	CHECK_EQ(v->state, VCPU_DOWN);
 	CHECK_EQ(vcpu_op(VCPUOP_is_up, 1, NULL, 0), 0);
 	CHECK_EQ(vcpu_op(VCPUOP_down, 1, NULL, 0), 0);                /* down already */
+	CHECK_EQ(vcpu_down(D->vcpu[0]), 1);                           /* the last one up: nothing changes */
+	CHECK_EQ(D->vcpu[0]->state, VCPU_READY);
 	/* A running one goes down "nosync": down at once, told to stop, its CPU kicked. */
 	CHECK_EQ(vcpu_op(VCPUOP_up, 1, NULL, 0), 0);
 	v->cpu = 1;

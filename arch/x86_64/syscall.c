@@ -443,7 +443,7 @@ void guest_deliver_events(struct cpu_regs *regs)
 		printk("domain %u: an event upcall is due, and it registered no event callback\n", d->domid);
 		domain_shutdown(d, SHUTDOWN_crash);
 	}
-	d->ev.upcalls++;
+	__atomic_fetch_add(&d->ev.upcalls, 1, __ATOMIC_RELAXED);     /* its vCPUs count at once */
 	if (!bounce_frame(regs, v->arch.event_cb, true, false, 0, regs->rip)) {
 		printk("domain %u: no stack to deliver an event upcall on\n", d->domid);
 		guest_fault(14, regs->rip, 0, regs->rsp);

@@ -10,7 +10,9 @@
  *     naming vCPU 1;
  *   - VCPUOP_down of vCPU 1 by vCPU 0 (it stops running), VCPUOP_up (it goes
  *     on where it was), and vCPU 1 taking itself down;
- *   - the domain shuts down while vCPU 1 still runs.
+ *   - the domain shuts down while vCPU 1 still runs, or (`end=down` on its
+ *     command line) vCPU 0 takes vCPU 1 down and then itself, the last vCPU
+ *     up, which powers the domain off as on Xen.
  * With `crash=secondary` on its command line, vCPU 1 takes an exception it
  * has no handler for: the whole domain is crashed, vCPU 0 with it.
  *
@@ -46,7 +48,9 @@ static uint8_t stack1[16384] __attribute__((aligned(16)));
 
 /* What the two vCPUs tell each other (vCPU 0 writes the commands, vCPU 1 the answers). */
 static volatile unsigned long started, arg_seen, ready, acked, go, counter, spin;
-static volatile unsigned long tlb_phase, tlb_answer, down_self, back_from_down;
+static volatile unsigned long tlb_phase, tlb_answer, down_self, back_from_down, crash_go;
+static volatile unsigned long batch_go, batches;
+static struct mmu_update batch[512];
 static volatile uint64_t probe_va;
 static uint32_t ipi_port;
 
@@ -158,6 +162,7 @@ NORETURN void secondary_main(uint64_t arg)
 	arg_seen = arg;
 	__atomic_store_n(&started, 1, __ATOMIC_SEQ_CST);
 	if (strstr(cmdline, "crash=secondary")) {
+		wait_for(&crash_go, 1);                  /* vCPU 0 has said what it saw */
 		console_printf("smp: vcpu 1: an exception with no handler follows\n");
 		__asm__ volatile("ud2");
 	}
@@ -186,8 +191,18 @@ NORETURN void secondary_main(uint64_t arg)
 	long rc = vcpu_op(VCPUOP_down, 1, NULL);
 	__atomic_store_n(&back_from_down, 1, __ATOMIC_SEQ_CST);
 	console_printf("smp: vcpu 1: back from VCPUOP_down on itself: %ld\n", rc);
-	for (;;)
-		__atomic_fetch_add(&spin, 1, __ATOMIC_RELAXED);   /* until the domain ends under it */
+	/*
+	 * Until the domain ends under it: long page-table batches once vCPU 0
+	 * says, so that the end finds it inside one (the end must wait for it
+	 * to leave before the domain's memory goes).
+	 */
+	for (;;) {
+		if (batch_go) {
+			hyp_mmu_update(batch, 512, NULL, DOMID_SELF);
+			__atomic_fetch_add(&batches, 1, __ATOMIC_RELAXED);
+		}
+		__atomic_fetch_add(&spin, 1, __ATOMIC_RELAXED);
+	}
 }
 
 static void context_for_vcpu1(uint64_t rip)
@@ -278,6 +293,7 @@ int guest_main(struct start_info *si)
 	expect("is_up(1)", vcpu_op(VCPUOP_is_up, 1, NULL), 1);
 	check("vcpu 1 started, with RDI from its context", wait_for(&started, 1) && arg_seen == MAGIC);
 	if (!started || strstr(cmdline, "crash=secondary")) {
+		__atomic_store_n(&crash_go, 1, __ATOMIC_SEQ_CST);
 		for (;;)
 			__atomic_fetch_add(&spin, 1, __ATOMIC_RELAXED);     /* crashed with vCPU 1 */
 	}
@@ -323,14 +339,16 @@ int guest_main(struct start_info *si)
 	/* Down by vCPU 0: it stops; up: it goes on where it was. */
 	expect("down(1)", vcpu_op(VCPUOP_down, 1, NULL), 0);
 	expect("is_up(1)", vcpu_op(VCPUOP_is_up, 1, NULL), 0);
-	unsigned long s0 = spin;
-	for (uint64_t w = rdtsc(); rdtsc() - w < 200000000ull;)
-		;
+	/* Stopped: spin stays put over a 50M-cycle window, which must happen within ~7 s. */
 	unsigned long s1 = spin;
-	for (uint64_t w = rdtsc(); rdtsc() - w < 200000000ull;)
-		;
-	check("  ... it stopped running", spin == s1);
-	(void)s0;
+	bool stopped = false;
+	for (uint64_t w = rdtsc(); !stopped && rdtsc() - w < 20000000000ull;) {
+		s1 = spin;
+		for (uint64_t t = rdtsc(); rdtsc() - t < 50000000ull;)
+			;
+		stopped = spin == s1;
+	}
+	check("  ... it stopped running", stopped);
 	expect("get_runstate_info(1)", vcpu_op(VCPUOP_get_runstate_info, 1, &rs), 0);
 	check("  ... offline", rs.state == RUNSTATE_offline);
 	expect("up(1)", vcpu_op(VCPUOP_up, 1, NULL), 0);
@@ -345,6 +363,20 @@ int guest_main(struct start_info *si)
 	check("  ... back from its VCPUOP_down", wait_for(&back_from_down, 1));
 	unsigned long s2 = spin;
 	check("  ... and running", wait_for(&spin, s2 + 1000));
+	if (strstr(cmdline, "end=down")) {
+		/* The last vCPU up going down powers the domain off (Xen): no exit code is printed. */
+		expect("down(1), the end", vcpu_op(VCPUOP_down, 1, NULL), 0);
+		console_printf("smp: vcpu 0 takes itself down, the last one up%s\n", failures ? " FAIL" : "");
+		vcpu_op(VCPUOP_down, 0, NULL);
+		console_printf("smp: still running after the last VCPUOP_down FAIL\n");
+		return 1;
+	}
+	/* 512 rewrites of probe_va's entry (to what it holds) a batch, on vCPU 1 from now on. */
+	uint64_t ptr = pt_l1e_ptr(probe_va);
+	for (unsigned i = 0; i < 512; i++)
+		batch[i] = (struct mmu_update){ .ptr = ptr | MMU_NORMAL_PT_UPDATE, .val = pt_lookup(probe_va) };
+	__atomic_store_n(&batch_go, 1, __ATOMIC_SEQ_CST);
+	check("vcpu 1 runs page-table batches", wait_for(&batches, 3));
 	console_printf("smp: vcpu 0 shuts the domain down with vcpu 1 running\n");
 	return failures ? 1 : 0;
 }

@@ -214,7 +214,9 @@ void vcpu_kick(struct vcpu *v);
  * VCPUOP_up / VCPUOP_down of vCPU v of the current domain (core/hypercall.c
  * checks the vCPU exists): up makes an initialised, down vCPU ready for the
  * next free CPU, or resumes a parked one (-VIREO_EINVAL if it has no
- * context yet; 0 if it is up); down is Xen's "nosync" (see core/domain.c).
+ * context yet; 0 if it is up); down is Xen's "nosync" (see core/domain.c)
+ * and returns 1, changing nothing, when no other vCPU is up (the caller
+ * powers the domain off, as Xen).
  */
 int vcpu_up(struct vcpu *v);
 int vcpu_down(struct vcpu *v);
