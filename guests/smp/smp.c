@@ -8,6 +8,9 @@
  *   - a page-table change by vCPU 0 with UVMF_ALL that vCPU 1 must see at
  *     once (its CPU's TLB is flushed remotely), then one with UVMF_MULTI
  *     naming vCPU 1;
+ *   - vCPU 1's own GDT (from its context): update_descriptor by vCPU 0
+ *     reaches the GDT of the CPU vCPU 1 runs on (LSL there sees it);
+ *   - VIRQ_TIMER bound on vCPU 1 and its single-shot timer wake it;
  *   - VCPUOP_down of vCPU 1 by vCPU 0 (it stops running), VCPUOP_up (it goes
  *     on where it was), and vCPU 1 taking itself down;
  *   - the domain shuts down while vCPU 1 still runs, or (`end=down` on its
@@ -50,6 +53,10 @@ static uint8_t stack1[16384] __attribute__((aligned(16)));
 static volatile unsigned long started, arg_seen, ready, acked, go, counter, spin;
 static volatile unsigned long tlb_phase, tlb_answer, down_self, back_from_down, crash_go;
 static volatile unsigned long batch_go, batches;
+static volatile unsigned long gdt_phase, gdt_limit, timer_us;
+static uint64_t gdt1[512] __attribute__((aligned(4096)));   /* vCPU 1's GDT (VCPUOP_initialise) */
+#define GDT1_SEL ((14 << 3) | 3)
+#define DESC_LIMIT(l) (0x0040F20000000000ull | (l))               /* DPL-3 data, byte granular */
 static struct mmu_update batch[512];
 static volatile uint64_t probe_va;
 static uint32_t ipi_port;
@@ -104,6 +111,25 @@ static bool wait_for(volatile unsigned long *v, unsigned long want)
 		if (*v >= want)
 			return true;
 	return *v >= want;
+}
+
+/* System time from vcpu_info.time (Xen's formula), and TSC ticks per microsecond from it. */
+static unsigned long tsc_per_us;
+
+static uint64_t now_ns(void)
+{
+	const volatile struct vcpu_time_info *t = &me()->vi->time;
+	uint32_t v;
+	uint64_t ns;
+	do {
+		v = t->version;
+		__asm__ volatile("" ::: "memory");
+		uint64_t delta = rdtsc() - t->tsc_timestamp;
+		delta = t->tsc_shift < 0 ? delta >> -t->tsc_shift : delta << t->tsc_shift;
+		ns = t->system_time + (uint64_t)(((unsigned __int128)delta * t->tsc_to_system_mul) >> 32);
+		__asm__ volatile("" ::: "memory");
+	} while ((v & 1) || v != t->version);
+	return ns;
 }
 
 static bool test_and_clear(volatile xen_ulong_t *w, unsigned bit)
@@ -173,6 +199,26 @@ NORETURN void secondary_main(uint64_t arg)
 		wait_seen(ipi_port, k);
 		__atomic_store_n(&acked, k, __ATOMIC_SEQ_CST);
 	}
+	/* Its GDT: LSL of a selector in it, before and after vCPU 0 changes the descriptor. */
+	for (unsigned phase = 1; phase <= 2; phase++) {
+		wait_for(&gdt_phase, phase * 2 - 1);
+		uint32_t limit = 0;
+		__asm__ volatile("lsl %1, %0" : "=r"(limit) : "r"((uint32_t)GDT1_SEL) : "cc");
+		__atomic_store_n(&gdt_limit, limit, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&gdt_phase, phase * 2, __ATOMIC_SEQ_CST);
+	}
+	/* Its own timer: VIRQ_TIMER bound on it, a single-shot in 5 ms, blocked until it fires. */
+	struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = 1 };
+	if (evtchn_op(EVTCHNOP_bind_virq, &bv) == 0 && bv.port < 64) {
+		uint64_t t0 = rdtsc();
+		struct vcpu_set_singleshot_timer ss = { .timeout_abs_ns = now_ns() + 5000000 };
+		if (vcpu_op(VCPUOP_set_singleshot_timer, 1, &ss) == 0) {
+			wait_seen(bv.port, 1);
+			__atomic_store_n(&timer_us, 1 + (rdtsc() - t0) / (tsc_per_us ? tsc_per_us : 1), __ATOMIC_SEQ_CST);
+		}
+	}
+	if (!timer_us)
+		__atomic_store_n(&timer_us, ~0ul, __ATOMIC_SEQ_CST);
 	/* The shared counter. */
 	wait_for(&go, 1);
 	for (unsigned i = 0; i < 200000; i++)
@@ -218,6 +264,8 @@ static void context_for_vcpu1(uint64_t rip)
 	ctxt.kernel_ss = FLAT_RING3_SS64;
 	ctxt.ctrlreg[3] = pt.root_mfn << 12;
 	ctxt.gs_base_kernel = (uint64_t)&pcpu[1];
+	ctxt.gdt_frames[0] = pt_va_to_mfn(gdt1);
+	ctxt.gdt_ents = 16;
 }
 
 /*
@@ -258,6 +306,10 @@ int guest_main(struct start_info *si)
 		pcpu[i] = (struct pcpu){ .self = &pcpu[i], .id = i, .vi = &sh->vcpu_info[i] };
 	expect("set_segment_base(GS_KERNEL) for vcpu 0",
 	       hypercall2(__HYPERVISOR_set_segment_base, SEGBASE_GS_KERNEL, (unsigned long)&pcpu[0]), 0);
+	uint64_t n0 = now_ns(), c0 = rdtsc();
+	while (now_ns() - n0 < 1000000)
+		;
+	tsc_per_us = (rdtsc() - c0) / ((now_ns() - n0) / 1000);
 
 	expect("is_up(0)", vcpu_op(VCPUOP_is_up, 0, NULL), 1);
 	expect("is_up(1), not started", vcpu_op(VCPUOP_is_up, 1, NULL), 0);
@@ -278,6 +330,8 @@ int guest_main(struct start_info *si)
 	long rc = vcpu_op(VCPUOP_initialise, 1, &ctxt);
 	console_printf("smp: initialise(1), CR3 a writable data page: %ld %s\n", rc, rc < 0 ? "refused ok" : "FAIL");
 	failures += rc >= 0;
+	gdt1[14] = DESC_LIMIT(0x1234);
+	expect("vcpu 1's GDT page made read-only", pt_set_readonly(gdt1), 0);
 	context_for_vcpu1((uint64_t)secondary_start);
 	expect("initialise(1)", vcpu_op(VCPUOP_initialise, 1, &ctxt), 0);
 	expect("initialise(1) again", vcpu_op(VCPUOP_initialise, 1, &ctxt), -XEN_EEXIST);
@@ -316,6 +370,18 @@ int guest_main(struct start_info *si)
 		       (rdtsc() - t0) / 100, best);
 	check("  ... each seen by vcpu 1's callback, none by vcpu 0's", acked == 100 &&
 	      pcpu[1].seen[ipi_port] == 100 && pcpu[0].seen[ipi_port] == 0);
+
+	/* vCPU 1's GDT, changed by vCPU 0 while vCPU 1 runs on another CPU. */
+	__atomic_store_n(&gdt_phase, 1, __ATOMIC_SEQ_CST);
+	bool seen_old = wait_for(&gdt_phase, 2) && gdt_limit == 0x1234;
+	expect("update_descriptor in vcpu 1's GDT", hypercall2(__HYPERVISOR_update_descriptor,
+	       (pt_va_to_mfn(gdt1) << 12) + 14 * 8, DESC_LIMIT(0x5678)), 0);
+	__atomic_store_n(&gdt_phase, 3, __ATOMIC_SEQ_CST);
+	bool seen_new = wait_for(&gdt_phase, 4) && gdt_limit == 0x5678;
+	console_printf("smp: vcpu 1's LSL: 0x1234 %s, then 0x%lx\n", seen_old ? "seen" : "NOT seen", gdt_limit);
+	check("  ... the change reached vcpu 1's CPU", seen_old && seen_new);
+	check("vcpu 1's own VIRQ_TIMER woke it", wait_for(&timer_us, 1) && timer_us != ~0ul && timer_us >= 5000);
+	console_printf("smp: vcpu 1's 5 ms timer woke it after %lu us\n", timer_us);
 
 	/* Both at once on one counter. */
 	__atomic_store_n(&go, 1, __ATOMIC_SEQ_CST);
