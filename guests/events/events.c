@@ -15,6 +15,7 @@
  * Events arrive through the event callback (entry.S, guest_event), as on
  * Xen, where an upcall with no callback crashes the domain.
  */
+#include "evtchn.h"
 #include "guest.h"
 #include "hypercall.h"
 #include "pt.h"
@@ -34,13 +35,6 @@ static volatile unsigned long upcalls, seen[64], blocks, masked_in_callback;
 
 void guest_event(void);
 extern char event_entry[];
-
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
 
 static void expect(const char *what, long got, long want)
 {
@@ -67,21 +61,9 @@ static unsigned long option(const char *name)
 	return v;
 }
 
-/* System time (ns since the hypervisor booted), from vcpu_info.time as Xen documents it. */
 static uint64_t now_ns(void)
 {
-	const volatile struct vcpu_time_info *t = &vi->time;
-	uint32_t v;
-	uint64_t ns;
-	do {
-		v = t->version;
-		__asm__ volatile("" ::: "memory");
-		uint64_t delta = rdtsc() - t->tsc_timestamp;
-		delta = t->tsc_shift < 0 ? delta >> -t->tsc_shift : delta << t->tsc_shift;
-		ns = t->system_time + (uint64_t)(((unsigned __int128)delta * t->tsc_to_system_mul) >> 32);
-		__asm__ volatile("" ::: "memory");
-	} while ((v & 1) || v != t->version);
-	return ns;
+	return pvclock_ns(&vi->time);
 }
 
 static long evtchn_op(unsigned cmd, void *arg)
@@ -95,32 +77,9 @@ static long send(uint32_t port)
 	return evtchn_op(EVTCHNOP_send, &s);
 }
 
-static bool test_and_clear(volatile xen_ulong_t *w, unsigned bit)
-{
-	return __atomic_fetch_and(&w[bit / 64], ~(1ull << (bit % 64)), __ATOMIC_SEQ_CST) & (1ull << (bit % 64));
-}
-
-/*
- * Block until the callback has seen port at least `target` times. Upcalls
- * are masked while seen[] is checked and SCHEDOP_block unmasks them as it
- * blocks (Xen's do_block; Linux's xen_safe_halt runs with them off too):
- * an upcall landing between an unmasked check and the block would be taken
- * and counted before the block, which would then wait for an event that
- * never comes. The block returns with upcalls on, delivering what woke it.
- */
 static void wait_seen(uint32_t port, unsigned long target)
 {
-	for (;;) {
-		__atomic_store_n(&vi->evtchn_upcall_mask, 1, __ATOMIC_SEQ_CST);
-		if (seen[port] >= target)
-			break;
-		blocks++;
-		hypercall2(__HYPERVISOR_sched_op, SCHEDOP_block, 0);
-	}
-	/* Upcalls on again; what came while they were off is delivered by any hypercall's return. */
-	__atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
-		hypercall2(__HYPERVISOR_xen_version, 0, 0);
+	blocks += evtchn_wait_seen(vi, seen, port, target);
 }
 
 /* Events on: the callback registered, upcalls unmasked (the guest's virtual IF). */
@@ -137,19 +96,7 @@ void guest_event(void)
 {
 	upcalls++;
 	masked_in_callback += vi->evtchn_upcall_mask != 0;     /* Xen masks upcalls on delivery */
-	__atomic_store_n(&vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
-	xen_ulong_t sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
-	while (sel) {
-		unsigned w = (unsigned)__builtin_ctzll(sel);
-		sel &= sel - 1;
-		xen_ulong_t bits = sh->evtchn_pending[w] & ~sh->evtchn_mask[w];
-		while (bits) {
-			unsigned b = (unsigned)__builtin_ctzll(bits);
-			bits &= bits - 1;
-			if (test_and_clear(sh->evtchn_pending, w * 64 + b) && w * 64 + b < 64)
-				seen[w * 64 + b]++;
-		}
-	}
+	evtchn_take_pending(sh, vi, seen);
 }
 
 static int timer_mode(void)
@@ -304,7 +251,7 @@ static int pong_mode(unsigned long rounds)
 	if (rc)
 		return 1;
 	uint32_t p = bd.local_port;
-	check("  ... our new port starts pending (as Xen)", p < 64 && test_and_clear(sh->evtchn_pending, p));
+	check("  ... our new port starts pending (as Xen)", p < 64 && evtchn_test_and_clear(sh->evtchn_pending, p));
 	if (p >= 64)
 		return 1;
 	events_on();

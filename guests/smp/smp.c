@@ -22,6 +22,7 @@
  * Each vCPU finds its own state through its GS base (vCPU 0 sets it with
  * set_segment_base, vCPU 1 gets it from VCPUOP_initialise).
  */
+#include "evtchn.h"
 #include "guest.h"
 #include "hypercall.h"
 #include "pt.h"
@@ -73,13 +74,6 @@ static inline struct pcpu *me(void)
 	return p;
 }
 
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 static void expect(const char *what, long got, long want)
 {
 	bool ok = got == want;
@@ -113,28 +107,12 @@ static bool wait_for(volatile unsigned long *v, unsigned long want)
 	return *v >= want;
 }
 
-/* System time from vcpu_info.time (Xen's formula), and TSC ticks per microsecond from it. */
+/* TSC ticks per microsecond, from system time. */
 static unsigned long tsc_per_us;
 
 static uint64_t now_ns(void)
 {
-	const volatile struct vcpu_time_info *t = &me()->vi->time;
-	uint32_t v;
-	uint64_t ns;
-	do {
-		v = t->version;
-		__asm__ volatile("" ::: "memory");
-		uint64_t delta = rdtsc() - t->tsc_timestamp;
-		delta = t->tsc_shift < 0 ? delta >> -t->tsc_shift : delta << t->tsc_shift;
-		ns = t->system_time + (uint64_t)(((unsigned __int128)delta * t->tsc_to_system_mul) >> 32);
-		__asm__ volatile("" ::: "memory");
-	} while ((v & 1) || v != t->version);
-	return ns;
-}
-
-static bool test_and_clear(volatile xen_ulong_t *w, unsigned bit)
-{
-	return __atomic_fetch_and(&w[bit / 64], ~(1ull << (bit % 64)), __ATOMIC_SEQ_CST) & (1ull << (bit % 64));
+	return pvclock_ns(&me()->vi->time);
 }
 
 /* The event callback, on whichever vCPU it was delivered: what is pending there. */
@@ -142,34 +120,13 @@ void smp_event(void)
 {
 	struct pcpu *p = me();
 	p->upcalls++;
-	__atomic_store_n(&p->vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
-	xen_ulong_t sel = __atomic_exchange_n(&p->vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
-	while (sel) {
-		unsigned w = (unsigned)__builtin_ctzll(sel);
-		sel &= sel - 1;
-		xen_ulong_t bits = sh->evtchn_pending[w] & ~sh->evtchn_mask[w];
-		while (bits) {
-			unsigned b = (unsigned)__builtin_ctzll(bits);
-			bits &= bits - 1;
-			if (test_and_clear(sh->evtchn_pending, w * 64 + b) && w * 64 + b < 64)
-				p->seen[w * 64 + b]++;
-		}
-	}
+	evtchn_take_pending(sh, p->vi, p->seen);
 }
 
-/* Block this vCPU until its callback has seen port `target` times (upcalls masked around the check). */
+/* Block this vCPU until its callback has seen port `target` times. */
 static void wait_seen(uint32_t port, unsigned long target)
 {
-	struct pcpu *p = me();
-	for (;;) {
-		__atomic_store_n(&p->vi->evtchn_upcall_mask, 1, __ATOMIC_SEQ_CST);
-		if (p->seen[port] >= target)
-			break;
-		hypercall2(__HYPERVISOR_sched_op, SCHEDOP_block, 0);
-	}
-	__atomic_store_n(&p->vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&p->vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST))
-		hypercall2(__HYPERVISOR_xen_version, 0, 0);
+	evtchn_wait_seen(me()->vi, me()->seen, port, target);
 }
 
 static void events_on(void)
