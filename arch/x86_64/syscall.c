@@ -434,7 +434,8 @@ void guest_deliver_events(struct cpu_regs *regs)
 	struct vcpu *v = current_vcpu;
 	if (!v)
 		return;
-	vcpu_check_stop();                         /* told to go down, or its domain ends */
+	if (unlikely(__atomic_load_n(&v->stop, __ATOMIC_ACQUIRE)))
+		vcpu_check_stop();                 /* told to go down, or its domain ends */
 	struct domain *d = v->d;
 	struct vcpu_info *vi = vcpu_info_of(v);
 	if (!__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_ACQUIRE) || vi->evtchn_upcall_mask)
