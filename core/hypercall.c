@@ -91,6 +91,8 @@ static long do_console_io(uint64_t cmd, uint64_t count, uint64_t buf)
 {
 	struct domain *d = current_domain;
 	char chunk[128];
+	cmd = (uint32_t)cmd;                           /* Xen's int cmd, unsigned int count */
+	count = (uint32_t)count;
 	if (cmd == CONSOLEIO_read)
 		return console_read(d, count, buf);
 	if (cmd != CONSOLEIO_write)
@@ -431,11 +433,10 @@ static void runstate_update(struct vcpu *v)
  * guest's own (Linux does this for every vCPU). The frame must be the
  * domain's and may be writable (a writable reference is held for good),
  * the structure must fit in it; once per vCPU, as on Xen. Only for the
- * caller itself or a vCPU that has never had a context (Xen: "on yourself
- * or on other offline vCPUs"; -EINVAL): a vCPU that runs, or was parked
- * while running, may be using the old place (its upcall mask, a block
- * waiting on its pending flag). Checked and done under the domain's MMU
- * lock, which VCPUOP_initialise takes too.
+ * caller itself or a vCPU that is down and on no CPU (Xen: "on yourself or
+ * on other offline vCPUs"; -EINVAL): one that runs, waits for a CPU, or was
+ * parked while running may be using the old place (its upcall mask, a
+ * block waiting on its pending flag).
  */
 static long register_vcpu_info(struct vcpu *v, uint64_t arg)
 {
@@ -445,9 +446,12 @@ static long register_vcpu_info(struct vcpu *v, uint64_t arg)
 		return -VIREO_EFAULT;
 	if (info.offset > PAGE_SIZE - sizeof(struct vcpu_info) || (info.offset & 7))
 		return -VIREO_EINVAL;
+	/* Not on a CPU and down: vcpu_enter needs this lock, so it stays off one until we are done. */
 	spin_lock(&d->mm.lock);
 	long rc = -VIREO_EINVAL;
-	if (v->vcpu_info_mfn == INVALID_MFN && (v == current_vcpu || !v->initialised))
+	bool offline = __atomic_load_n(&v->state, __ATOMIC_ACQUIRE) == VCPU_DOWN &&
+		       !__atomic_load_n(&v->on_cpu, __ATOMIC_ACQUIRE);
+	if (v->vcpu_info_mfn == INVALID_MFN && (v == current_vcpu || offline))
 		rc = mm_hold_writable(&d->mm, info.mfn);
 	if (rc == 0) {
 		struct vcpu_info *old = vcpu_info_of(v);

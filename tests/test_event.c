@@ -933,6 +933,7 @@ static void console_read_privileged_only(void)
 	CHECK_EQ(console_read(B, 16, scratch_va(B)), 4);                      /* what is left: "more" */
 	CHECK_EQ(console_read(B, 16, scratch_va(B)), 0);                      /* nothing waits */
 	CHECK_EQ(console_read(B, 0x7FFFFFFFull, scratch_va(B)), 0);          /* Xen's largest: 16 KiB checked */
+	CHECK_EQ(console_read(B, 0x100000000ull, scratch_va(B)), 0);         /* Xen's count is 32 bits: 0 */
 	hosted_console_input = NULL;
 	teardown();
 }

@@ -216,12 +216,20 @@ static void initialise_up_down(void)
 	CHECK_EQ(v->traps[3].address, c.user_regs.rip);
 	audit();
 	CHECK_EQ(vcpu_op(VCPUOP_initialise, 1, &c, sizeof(c)), -VIREO_EEXIST);
-	/* Its vcpu_info may no longer be moved by another vCPU (it may be using it): Xen's -EINVAL. */
+	/* Up (ready for a CPU), or parked on one, its vcpu_info may not be moved by another: Xen's -EINVAL. */
 	mfn_t page = D->p2m[(D->layout.v_end - D->layout.v_start) / 4096 + 3];
 	struct vcpu_register_vcpu_info info = { .mfn = page, .offset = 0 };
 	struct vcpu_info *before = vcpu_info_of(v);
+	CHECK_EQ(vcpu_op(VCPUOP_up, 1, NULL, 0), 0);
 	CHECK_EQ(vcpu_op(VCPUOP_register_vcpu_info, 1, &info, sizeof(info)), -VIREO_EINVAL);
+	CHECK_EQ(vcpu_op(VCPUOP_down, 1, NULL, 0), 0);
+	v->on_cpu = 1;
+	CHECK_EQ(vcpu_op(VCPUOP_register_vcpu_info, 1, &info, sizeof(info)), -VIREO_EINVAL);
+	v->on_cpu = 0;
 	CHECK(vcpu_info_of(v) == before && v->vcpu_info_mfn == INVALID_MFN);
+	/* Down with a context, on no CPU: moved (Xen's "other offline vCPUs"). */
+	CHECK_EQ(vcpu_op(VCPUOP_register_vcpu_info, 1, &info, sizeof(info)), 0);
+	CHECK(vcpu_info_of(v) == (struct vcpu_info *)mfn_to_virt(page));
 	CHECK_EQ(vcpu_op(VCPUOP_up, 1, NULL, 0), 0);
 	CHECK_EQ(v->state, VCPU_READY);
 	CHECK_EQ(vcpu_op(VCPUOP_is_up, 1, NULL, 0), 1);

@@ -225,9 +225,11 @@ static const char *module_tag(const struct boot_module *m)
  * domain's `kind` (kernel or ramdisk): its index (and *next moves past
  * it), or -1 when none is left. Modules are taken in order, but a tagged
  * one (./vireo run and ./vireo image tag them) must be of that kind: a
- * ramdisk where a kernel is due is skipped with a message, and a kernel
- * where a ramdisk is due is left for the next domain (-1), so one missing
- * line of a boot loader's entry does not shift every later domain.
+ * kernel where a ramdisk is due is left for the next domain (-1), and a
+ * ramdisk where a kernel is due is taken and -2 returned (this domain's
+ * kernel line is missing: the domain is refused, not given the next
+ * domain's kernel), so one missing line of a boot loader's entry does not
+ * shift every later domain.
  */
 static int next_domain_module(unsigned *next, const char *kind)
 {
@@ -241,8 +243,8 @@ static int next_domain_module(unsigned *next, const char *kind)
 			return (int)(*next)++;
 		if (!__builtin_strcmp(kind, "ramdisk"))
 			return -1;                         /* the next domain's kernel: leave it */
-		printk("boot: module %u is tagged vireo-ramdisk where a kernel is due; skipped\n", *next);
 		(*next)++;
+		return -2;                                 /* this domain's ramdisk: its kernel is missing */
 	}
 }
 
@@ -281,6 +283,11 @@ static unsigned start_configured_domains(const struct boot_module *cfg_mod, cons
 		}
 		int kernel = next_domain_module(&next, "kernel");
 		int ramdisk = kernel >= 0 && cd->ramdisk[0] ? next_domain_module(&next, "ramdisk") : -1;
+		if (kernel == -2) {
+			printk("domain %u (%s): a module tagged vireo-ramdisk is where its kernel %s is due "
+			       "(its kernel line is missing?); not started\n", i, cd->name, cd->kernel);
+			continue;                          /* that module was its ramdisk: taken */
+		}
 		if (kernel < 0) {
 			printk("domain %u (%s): no boot module carries its kernel %s; not started\n",
 			       i, cd->name, cd->kernel);
@@ -332,10 +339,13 @@ static void start_domains(void)
 		const void *text = module_bytes(i);
 		if (text)
 			built = start_configured_domains(&bootinfo.modules[i], text, &refused);
+		else
+			printk("config: the configuration module lies outside the memory the hypervisor "
+			       "maps; no domain started\n");
 		if (built)
 			domains_run(refused);
 		printk("vireo: no domain to run; stopping\n");
-		machine_halt(EXIT_NOT_STARTED);
+		machine_halt(refused ? EXIT_NOT_STARTED : EXIT_OK);   /* a configuration with no domain: 0 */
 	}
 	if (bootinfo.nr_modules == 0)
 		return;

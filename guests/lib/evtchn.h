@@ -45,7 +45,9 @@ static inline bool evtchn_test_and_clear(volatile xen_ulong_t *w, unsigned bit)
 /*
  * An upcall's work on vcpu_info vi: the upcall flag cleared, the selector
  * taken, each pending port it names that is not masked cleared and, below
- * 64, counted in seen[port].
+ * 64, counted in seen[port]. Every such port of the word, whichever vCPU it
+ * is bound to: a guest that takes upcalls on several vCPUs would need to
+ * filter by vCPU (guests/smp takes them on vCPU 1 only).
  */
 static inline void evtchn_take_pending(struct shared_info *sh, struct vcpu_info *vi, volatile unsigned long *seen)
 {

@@ -58,7 +58,8 @@ static volatile unsigned long gdt_phase, gdt_limit, timer_us;
 static uint64_t gdt1[512] __attribute__((aligned(4096)));   /* vCPU 1's GDT (VCPUOP_initialise) */
 #define GDT1_SEL ((14 << 3) | 3)
 #define DESC_LIMIT(l) (0x0040F20000000000ull | (l))               /* DPL-3 data, byte granular */
-static struct mmu_update batch[512];
+#define BATCH 4096
+static struct mmu_update batch[BATCH];
 static volatile uint64_t probe_va;
 static uint32_t ipi_port;
 
@@ -201,7 +202,7 @@ NORETURN void secondary_main(uint64_t arg)
 	 */
 	for (;;) {
 		if (batch_go) {
-			hyp_mmu_update(batch, 512, NULL, DOMID_SELF);
+			hyp_mmu_update(batch, BATCH, NULL, DOMID_SELF);
 			__atomic_fetch_add(&batches, 1, __ATOMIC_RELAXED);
 		}
 		__atomic_fetch_add(&spin, 1, __ATOMIC_RELAXED);
@@ -362,15 +363,19 @@ int guest_main(struct start_info *si)
 	/* Down by vCPU 0: it stops; up: it goes on where it was. */
 	expect("down(1)", vcpu_op(VCPUOP_down, 1, NULL), 0);
 	expect("is_up(1)", vcpu_op(VCPUOP_is_up, 1, NULL), 0);
-	/* Stopped: spin stays put over a 50M-cycle window, which must happen within ~7 s. */
+	/*
+	 * Stopped: spin stays put over three 50M-cycle windows in a row (one
+	 * could be the host descheduling QEMU's thread), within ~7 s.
+	 */
 	unsigned long s1 = spin;
-	bool stopped = false;
-	for (uint64_t w = rdtsc(); !stopped && rdtsc() - w < 20000000000ull;) {
+	unsigned quiet = 0;
+	for (uint64_t w = rdtsc(); quiet < 3 && rdtsc() - w < 20000000000ull;) {
 		s1 = spin;
 		for (uint64_t t = rdtsc(); rdtsc() - t < 50000000ull;)
 			;
-		stopped = spin == s1;
+		quiet = spin == s1 ? quiet + 1 : 0;
 	}
+	bool stopped = quiet == 3;
 	check("  ... it stopped running", stopped);
 	expect("get_runstate_info(1)", vcpu_op(VCPUOP_get_runstate_info, 1, &rs), 0);
 	check("  ... offline", rs.state == RUNSTATE_offline);
@@ -394,9 +399,9 @@ int guest_main(struct start_info *si)
 		console_printf("smp: still running after the last VCPUOP_down FAIL\n");
 		return 1;
 	}
-	/* 512 rewrites of probe_va's entry (to what it holds) a batch, on vCPU 1 from now on. */
+	/* BATCH rewrites of probe_va's entry (to what it holds) a call, on vCPU 1 from now on. */
 	uint64_t ptr = pt_l1e_ptr(probe_va);
-	for (unsigned i = 0; i < 512; i++)
+	for (unsigned i = 0; i < BATCH; i++)
 		batch[i] = (struct mmu_update){ .ptr = ptr | MMU_NORMAL_PT_UPDATE, .val = pt_lookup(probe_va) };
 	__atomic_store_n(&batch_go, 1, __ATOMIC_SEQ_CST);
 	check("vcpu 1 runs page-table batches", wait_for(&batches, 3));
