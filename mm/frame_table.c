@@ -518,14 +518,20 @@ static int get_page_type(struct domain_mm *mm, mfn_t mfn, unsigned type)
 		pg->type_count++;
 		return 0;
 	}
+	/*
+	 * The old incarnation may still be cached unless a full flush came
+	 * since: flushed before the frame is read, so that no other CPU of the
+	 * domain can write it through a stale writable entry after the check
+	 * (flush_owed flushes other CPUs at once). A flush is no state: a
+	 * refusal below may leave one owed.
+	 */
+	if (pg->type != type && pg->type != PGT_none && pg->stamp == clock_of(mm))
+		flush_owed(mm);
 	/* A descriptor page holds no references: checking it is all (nothing changed yet). */
 	if (type == PGT_seg_desc && !desc_page_ok(table_of(mfn)))
 		return -VIREO_EINVAL;
 	struct page_info before = *pg;
 	if (pg->type != type) {
-		/* The old incarnation may still be cached unless a full flush came since. */
-		if (pg->type != PGT_none && pg->stamp == clock_of(mm))
-			flush_owed(mm);                /* before validation reads the frame */
 		pg->type = (uint8_t)type;
 		pg->flags &= (uint8_t)~PGF_validated;
 	}

@@ -1467,6 +1467,7 @@ static uint8_t hook_type_seen;
 static uint32_t hook_type_count_seen;
 static unsigned hook_calls;
 static uint64_t hook_mask;
+static uint64_t hook_write;          /* non-zero: the other CPU's last write, landing as it is flushed */
 
 static void flush_hook(uint64_t mask)
 {
@@ -1475,11 +1476,14 @@ static void flush_hook(uint64_t mask)
 	if (hook_frame != INVALID_MFN) {
 		hook_type_seen = frame_table[hook_frame].type;
 		hook_type_count_seen = frame_table[hook_frame].type_count;
+		if (hook_write)
+			page(hook_frame)[5] = hook_write;
 	}
 }
 
 static void hook_on(mfn_t frame)
 {
+	hook_write = 0;
 	hook_frame = frame;
 	hook_type_seen = 0xFF;
 	hook_calls = 0;
@@ -1532,6 +1536,36 @@ static void type_change_flushes_other_cpus_first(void)
 	CHECK_EQ(A->mm.stats.flushes, f + 3);                    /* this CPU's, at the batch's end */
 	mm_cpu_leave(&A->mm, cpu_id());
 	CHECK_EQ(A->mm.cpus, 0);
+	hosted_set_tlb_flush_hook(NULL);
+	teardown();
+}
+
+/*
+ * A frame becoming a GDT frame is checked after the other CPUs are flushed:
+ * a write through another CPU's stale writable entry that lands before its
+ * flush (the hook) is seen by the check, not copied into a GDT unchecked.
+ */
+static void gdt_frame_checked_after_other_cpus_flushed(void)
+{
+	REQUIRE(setup());
+	mfn_t l1 = new_l1(A, 0), g = spare(A, 1);
+	CHECK_EQ(ext(A, MMUEXT_CLEAR_PAGE, g, 0), 0);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 0), pte(g, PTE_P | PTE_W)), 0);
+	CHECK_EQ(one_update(A, slot_ptr(l1, 0), 0), 0);          /* unmapped; CPU 3 may still cache it */
+	mm_cpu_enter(&A->mm, cpu_id());
+	mm_cpu_enter(&A->mm, 3);
+	hook_on(g);
+	hook_write = DESC_CALL_GATE;
+	REFUSED(set_gdt(A, &g, 1, 3), VIREO_EINVAL);
+	CHECK_EQ(hook_calls, 1);
+	CHECK_EQ(hook_type_seen, PGT_writable);                  /* flushed before the check */
+	CHECK_EQ(frame_table[g].type_count, 0);
+	page(g)[5] = 0;
+	CHECK_EQ(set_gdt(A, &g, 1, 3), 0);                       /* flushed already: no second flush */
+	CHECK_EQ(hook_calls, 1);
+	CHECK_EQ(set_gdt(A, NULL, 0, 0), 0);
+	mm_cpu_leave(&A->mm, 3);
+	mm_cpu_leave(&A->mm, cpu_id());
 	hosted_set_tlb_flush_hook(NULL);
 	teardown();
 }
@@ -1668,6 +1702,7 @@ static const struct test_case cases[] = {
 	TEST(two_vcpus_roots),
 	TEST(two_vcpus_gdt_and_ldt),
 	TEST(type_change_flushes_other_cpus_first),
+	TEST(gdt_frame_checked_after_other_cpus_flushed),
 	TEST(guest_flushes_reach_other_cpus),
 	TEST(foreign_unmap_flushes_mapper_cpus),
 };
