@@ -342,8 +342,8 @@ int vcpu_set_mmu(struct vcpu *v, mfn_t root, mfn_t user_root, const uint64_t *gd
 
 /*
  * update_descriptor(ma, desc): the 8-byte descriptor at machine address ma
- * (8-aligned, in a frame of the guest's own) becomes desc, if descriptor_ok
- * allows it; written where the frame is a GDT or LDT frame (and then in the
+ * (8-aligned, in a frame of the guest's own) becomes desc (a segment's DPL
+ * raised to 3, as Xen), if descriptor_ok allows it; written where the frame is a GDT or LDT frame (and then in the
  * copies of every vCPU's GDT and LDT that holds it: a GDT copy is the GDT of
  * the CPU the vCPU runs on, which it cannot leave while we hold mm.lock),
  * or where it may be writable.
@@ -352,6 +352,7 @@ static long do_update_descriptor(uint64_t ma, uint64_t desc)
 {
 	struct domain *d = current_domain;
 	struct domain_mm *mm = &d->mm;
+	desc = descriptor_fixup(desc);                 /* DPL 0-2 segments become DPL 3, as Xen */
 	spin_lock(&mm->lock);
 	long rc = mm_update_desc(mm, ma, desc);
 	if (rc == 0) {

@@ -41,15 +41,17 @@
  *     checks the one;
  *   - not present (P clear): allowed, whatever else it holds (any use
  *     faults), as Xen;
- *   - a code or data segment (S set) of DPL 3: allowed; base and limit are
- *     not checked (64-bit mode ignores them, compatibility mode stays in
- *     the low 4 GiB, which paging guards);
- *   - refused (-VIREO_EINVAL): a present code or data segment of DPL 0..2
- *     (Xen raises such a DPL to 3 instead), and every present system
- *     descriptor (S clear: LDT, TSS, call, interrupt and trap gates; Xen
- *     allows checked call gates). A guest kernel runs in ring 3: nothing
- *     in its GDT or LDT may lead below ring 3 (the same rule for both: the
- *     CPU accepts call gates in an LDT, only this check keeps them out).
+ *   - a code or data segment (S set): allowed, its DPL raised to 3 when
+ *     lower (descriptor_fixup, as Xen's check_descriptor does for a 64-bit
+ *     PV guest: Linux's GDT holds DPL-0 kernel segments); written back so
+ *     in the frame, in update_descriptor's value and in the CPU's copies.
+ *     Base and limit are not checked (64-bit mode ignores them,
+ *     compatibility mode stays in the low 4 GiB, which paging guards);
+ *   - refused (-VIREO_EINVAL): every present system descriptor (S clear:
+ *     LDT, TSS, call, interrupt and trap gates; Xen allows checked call
+ *     gates). A guest kernel runs in ring 3: nothing in its GDT or LDT may
+ *     lead below ring 3 (the same rule for both: the CPU accepts call gates
+ *     in an LDT, only this check keeps them out).
  *
  *  Foreign mappings (mmu_update with foreigndom, update_va_mapping_
  *  otherdomain: domain_mm.foreign is the domain named for the batch)
@@ -279,11 +281,20 @@ bool descriptor_ok(uint64_t desc)
 	return (desc & DESC_S) && (desc & DESC_DPL) == DESC_DPL;
 }
 
-static bool desc_page_ok(const uint64_t *descs)
+uint64_t descriptor_fixup(uint64_t desc)
+{
+	return (desc & DESC_P) && (desc & DESC_S) ? desc | DESC_DPL : desc;
+}
+
+/* Every descriptor of the frame allowed once fixed up; then the fix-ups written (nothing before). */
+static bool desc_page_ok(uint64_t *descs)
 {
 	for (unsigned i = 0; i < 512; i++)
-		if (!descriptor_ok(descs[i]))
+		if (!descriptor_ok(descriptor_fixup(descs[i])))
 			return false;
+	for (unsigned i = 0; i < 512; i++)
+		if (descs[i] != descriptor_fixup(descs[i]))
+			descs[i] = descriptor_fixup(descs[i]);
 	return true;
 }
 

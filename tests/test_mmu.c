@@ -1010,8 +1010,7 @@ static void gdt_bad_descriptors_refused(void)
 {
 	REQUIRE(setup());
 	mfn_t g = spare(A, 0);
-	static const uint64_t bad[] = { DESC_CODE0, DESC_DATA1, DESC_CALL_GATE, DESC_INT_GATE, DESC_TSS,
-					DESC_TSS3, DESC_LDT };
+	static const uint64_t bad[] = { DESC_CALL_GATE, DESC_INT_GATE, DESC_TSS, DESC_TSS3, DESC_LDT };
 	page(g)[1] = DESC_DATA3;
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		page(g)[2] = bad[i];
@@ -1020,6 +1019,15 @@ static void gdt_bad_descriptors_refused(void)
 		CHECK_EQ(frame_table[g].count, 0);
 		CHECK(!descriptor_ok(bad[i]));
 	}
+	/* A segment of DPL 0-2: taken, its DPL raised to 3 in the frame and the CPU's copy (Xen's fix-up). */
+	page(g)[2] = DESC_CODE0;
+	page(g)[3] = DESC_DATA1;
+	CHECK_EQ(set_gdt(A, &g, 1, 4), 0);
+	CHECK_EQ(page(g)[2], DESC_CODE3);
+	CHECK_EQ(page(g)[3], DESC_DATA3);
+	CHECK_EQ(hosted_guest_gdt()[2], DESC_CODE3);
+	CHECK_EQ(set_gdt(A, NULL, 0, 0), 0);
+	page(g)[3] = 0;
 	/* The whole frame is checked, not only the first `entries`. */
 	page(g)[2] = DESC_DATA3;
 	page(g)[400] = DESC_CALL_GATE;
@@ -1089,8 +1097,11 @@ static void gdt_update_descriptor(void)
 	CHECK_EQ(update_desc(A, desc_ma(g, 0), DESC_DATA3), 0);
 	CHECK_EQ(cpu[0], 0);
 	CHECK_EQ(audit(), 0);
-	/* Refused: a DPL 0 segment, a gate, a TSS; misaligned; not its frame. */
-	REFUSED(update_desc(A, desc_ma(g, 2), DESC_CODE0), VIREO_EINVAL);
+	/* A DPL 0 segment: taken as DPL 3, in the frame and the CPU's copy. */
+	CHECK_EQ(update_desc(A, desc_ma(g, 2), DESC_CODE0), 0);
+	CHECK_EQ(page(g)[2], DESC_CODE3);
+	CHECK_EQ(cpu[2], DESC_CODE3);
+	/* Refused: a gate, a TSS; misaligned; not its frame. */
 	REFUSED(update_desc(A, desc_ma(g, 2), DESC_CALL_GATE), VIREO_EINVAL);
 	REFUSED(update_desc(A, desc_ma(g, 2), DESC_TSS), VIREO_EINVAL);
 	CHECK_EQ(page(g)[2], DESC_CODE3);
@@ -1108,7 +1119,7 @@ static void gdt_update_descriptor(void)
 	/* Batched in a multicall, as Linux does for its TLS entries. */
 	struct multicall_entry mc[2] = {
 		{ .op = __HYPERVISOR_update_descriptor, .args = { desc_ma(g, 2), DESC_DATA3 } },
-		{ .op = __HYPERVISOR_update_descriptor, .args = { desc_ma(g, 1), DESC_CODE0 } },
+		{ .op = __HYPERVISOR_update_descriptor, .args = { desc_ma(g, 1), DESC_CALL_GATE } },
 	};
 	uint64_t mc_va = scratch_va(A) + 0x3c000;
 	put_guest(A, mc_va, mc, sizeof(mc));
@@ -1218,7 +1229,7 @@ static void ldt_good_descriptors(void)
 	CHECK_EQ(cpu[0], 0);
 	CHECK_EQ(update_desc(A, desc_ma(f, 3), DESC_CODE3), 0);
 	CHECK_EQ(page(f)[3], DESC_CODE3);
-	REFUSED(update_desc(A, desc_ma(f, 1), DESC_CODE0), VIREO_EINVAL);
+	REFUSED(update_desc(A, desc_ma(f, 1), DESC_INT_GATE), VIREO_EINVAL);
 	REFUSED(update_desc(A, desc_ma(f, 2), DESC_CALL_GATE), VIREO_EINVAL);
 	CHECK_EQ(cpu[1], DESC_NP);
 	CHECK_EQ(cpu[2], DESC_NP_GATE);
@@ -1251,8 +1262,7 @@ static void ldt_refused(void)
 	CHECK_EQ(set_ldt(A, va, 2), 0);
 	const uint64_t *cpu = hosted_guest_ldt(&n);
 	/* Every refused kind of descriptor, within the entries or anywhere else in the page. */
-	static const uint64_t refused[] = { DESC_CODE0, DESC_DATA1, DESC_CALL_GATE, DESC_INT_GATE, DESC_TSS,
-					    DESC_TSS3, DESC_LDT };
+	static const uint64_t refused[] = { DESC_CALL_GATE, DESC_INT_GATE, DESC_TSS, DESC_TSS3, DESC_LDT };
 	CHECK_EQ(map_at(A, bad_va, bad, PTE_P), 0);
 	for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		unsigned slot = i & 1 ? 300 : 1;

@@ -81,6 +81,8 @@ static void check_rc(const char *what, long rc, long want)
 #define DESC_DATA3 0x00CFF3000000FFFFull      /* data, read/write, accessed, DPL 3 */
 #define DESC_CODE0 0x00AF9B000000FFFFull      /* 64-bit code, DPL 0 */
 #define DESC_CALL_GATE 0x0000EC000000E008ull  /* 64-bit call gate, DPL 3, to the hypervisor's CS */
+#define LAR_CODE3 0x00A0FB00l                 /* lar of DESC_CODE0 raised to DPL 3 (under LAR_MASK) */
+static long lar(uint16_t sel);
 
 static uint64_t gdt_page[512] __attribute__((aligned(4096)));
 static uint64_t evil_gdt_page[512] __attribute__((aligned(4096))) = { [1] = DESC_CALL_GATE };
@@ -111,8 +113,9 @@ static void gdt_checks(struct start_info *si)
 	expect("load of 0x13: no fault", ~0ull, 0, 0);
 	check_rc("gdt page cannot be writable", pt_set_writable(gdt_page), -XEN_EBUSY);
 	uint64_t ma = (frame << 12) + 1 * 8;
-	check_rc("update_descriptor DPL 0 code", hypercall2(__HYPERVISOR_update_descriptor, ma, DESC_CODE0),
-		 -XEN_EINVAL);
+	check_rc("update_descriptor DPL 0 code (made DPL 3)", hypercall2(__HYPERVISOR_update_descriptor, ma, DESC_CODE0),
+		 0);
+	check_rc("lar of 0x0b: DPL 3 code", lar(0x0b) == LAR_CODE3, 1);
 	check_rc("update_descriptor DPL 3 data", hypercall2(__HYPERVISOR_update_descriptor, ma, DESC_DATA3), 0);
 	check_rc("read through %ds = 0x0b", read_through_ds(0x0b, &magic) == magic, 1);
 	expect("load of 0x0b: no fault", ~0ull, 0, 0);
@@ -144,7 +147,7 @@ static void gdt_checks(struct start_info *si)
 #define LAR_MASK  0x00F0FF00l                 /* bits 19:16 (limit) are undefined */
 
 static uint64_t ldt_page[512] __attribute__((aligned(4096)));
-static uint64_t evil_ldt_page[512] __attribute__((aligned(4096))) = { [1] = DESC_CODE0 };
+static uint64_t evil_ldt_page[512] __attribute__((aligned(4096))) = { [1] = DESC_CALL_GATE };
 
 static long lar(uint16_t sel)
 {
@@ -177,13 +180,13 @@ static void ldt_checks(void)
 	check_rc("lar of 0x17 (past the limit)", lar(LDT_SEL2), -1);
 	check_rc("ldt page cannot be writable", pt_set_writable(ldt_page), -XEN_EBUSY);
 	uint64_t ma = (frame << 12) + 1 * 8;
-	check_rc("ldt update_descriptor DPL 0", hypercall2(__HYPERVISOR_update_descriptor, ma, DESC_CODE0),
+	check_rc("ldt update_descriptor call gate", hypercall2(__HYPERVISOR_update_descriptor, ma, DESC_CALL_GATE),
 		 -XEN_EINVAL);
 	check_rc("ldt update_descriptor to 0", hypercall2(__HYPERVISOR_update_descriptor, ma, 0), 0);
 	check_rc("lar of 0x0f after it", lar(LDT_SEL1), -1);
-	/* A DPL-0 code segment: refused, and the LDT in force stays. */
+	/* A call gate: refused, and the LDT in force stays. */
 	check_rc("evil ldt page made read-only", pt_set_readonly(evil_ldt_page), 0);
-	check_rc("set_ldt with a DPL 0 segment", set_ldt(evil_ldt_page, 2), -XEN_EINVAL);
+	check_rc("set_ldt with a call gate", set_ldt(evil_ldt_page, 2), -XEN_EINVAL);
 	check_rc("ldt update_descriptor DPL 3 data", hypercall2(__HYPERVISOR_update_descriptor, ma, DESC_DATA3),
 		 0);
 	check_rc("LDT in force after the refusal", lar(LDT_SEL1) == LAR_DATA3, 1);

@@ -297,6 +297,8 @@ int mm_hold_writable(struct domain_mm *mm, mfn_t mfn);
  *   the frame may be writable. The caller keeps the CPUs' copies coherent.
  */
 bool descriptor_ok(uint64_t desc);
+/* The descriptor as Xen keeps it: a present code or data segment's DPL raised to 3. */
+uint64_t descriptor_fixup(uint64_t desc);
 int mm_get_desc_page(struct domain_mm *mm, mfn_t mfn);
 void mm_put_desc_page(struct domain_mm *mm, mfn_t mfn);
 int mm_update_desc(struct domain_mm *mm, uint64_t ma, uint64_t desc);
