@@ -45,6 +45,10 @@
  *     lower (descriptor_fixup, as Xen's check_descriptor does for a 64-bit
  *     PV guest: Linux's GDT holds DPL-0 kernel segments); written back so
  *     in the frame, in update_descriptor's value and in the CPU's copies.
+ *     The one exception to "a refused request changes nothing": a frame
+ *     that passed keeps its raised DPLs when a later frame of the same
+ *     set_gdt or SET_LDT is refused (as on Xen; the guest could have
+ *     written those descriptors itself).
  *     Base and limit are not checked (64-bit mode ignores them,
  *     compatibility mode stays in the low 4 GiB, which paging guards);
  *   - refused (-VIREO_EINVAL): every present system descriptor (S clear:
