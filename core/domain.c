@@ -282,6 +282,14 @@ static int domain_alloc_memory(struct domain *d, uint64_t nr_pages)
 		return -VIREO_ENOMEM;
 	struct shared_info *sh = mfn_to_virt(d->shared_info_mfn);
 	__builtin_memset(sh, 0, PAGE_SIZE);
+	/* The wall clock at system time 0 (Xen's wc_*; even version: written before the guest runs). */
+	uint64_t wc = machine_wallclock_base_ns();
+	if (wc) {
+		sh->wc_sec = (uint32_t)(wc / 1000000000ull);
+		sh->wc_sec_hi = (uint32_t)(wc / 1000000000ull >> 32);
+		sh->wc_nsec = (uint32_t)(wc % 1000000000ull);
+		sh->wc_version = 2;
+	}
 	for (unsigned i = 0; i < d->nr_vcpus; i++) {
 		sh->vcpu_info[i].evtchn_upcall_mask = 1;      /* events masked until the guest says */
 		time_fill(&sh->vcpu_info[i].time);

@@ -5,6 +5,8 @@
 #include <arch/hosted.h>
 #include <vireo/errno.h>
 #include <vireo/machine.h>
+#include <vireo/time.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -67,10 +69,29 @@ static void machine_clock_moves(void)
 	CHECK(machine_tsc_khz() < 10 * 1000 * 1000);
 }
 
+/* The RTC's calendar arithmetic against known days (python's datetime), and the hosted wall clock. */
+static void calendar_and_wallclock(void)
+{
+	CHECK_EQ(days_from_civil(1970, 1, 1), 0);
+	CHECK_EQ(days_from_civil(1969, 12, 31), -1);
+	CHECK_EQ(days_from_civil(2000, 3, 1), 11017);
+	CHECK_EQ(days_from_civil(2024, 2, 29), 19782);            /* a leap day */
+	CHECK_EQ(days_from_civil(2026, 11, 26), 20783);
+	CHECK_EQ(days_from_civil(2100, 3, 1), 47541);             /* 2100 is not a leap year */
+	CHECK_EQ(days_from_civil(1600, 1, 1), -135140);
+	CHECK_EQ(unix_seconds(2026, 11, 26, 4, 5, 6), 1795665906);
+	uint64_t wc = machine_wallclock_base_ns() + machine_now_ns();
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t host = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	CHECK(wc <= host && host - wc < 1000000000ull);          /* within a second of the host's */
+}
+
 static const struct test_case cases[] = {
 	TEST(machine_frames_round_trip),
 	TEST(machine_runs_cpus),
 	TEST(machine_clock_moves),
+	TEST(calendar_and_wallclock),
 };
 
 TEST_MAIN(cases)

@@ -203,6 +203,13 @@ uint64_t machine_now_ns(void)
 	return host_mono_ns() - hm.start_ns;
 }
 
+uint64_t machine_wallclock_base_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - machine_now_ns();
+}
+
 uint64_t machine_tsc_khz(void)
 {
 	ensure_setup();

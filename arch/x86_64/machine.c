@@ -13,6 +13,7 @@
 #include <arch/serial.h>
 #include <vireo/machine.h>
 #include <vireo/printk.h>
+#include <vireo/time.h>
 
 struct machine_image machine;
 
@@ -47,6 +48,66 @@ uint64_t machine_now_ns(void)
 uint64_t machine_tsc_khz(void)
 {
 	return machine.tsc_khz;
+}
+
+uint64_t machine_wallclock_base_ns(void)
+{
+	return machine.wallclock_base_ns;
+}
+
+/* ---- the CMOS real-time clock (MC146818, as PCs and QEMU have it) ---------------- */
+
+static uint8_t cmos(uint8_t reg)
+{
+	outb(0x70, reg);
+	return inb(0x71);
+}
+
+struct rtc_time { unsigned sec, min, hour, day, mon, year; };
+
+static struct rtc_time rtc_raw(void)
+{
+	while (cmos(0x0A) & 0x80)                 /* an update in progress: about 2 ms at most */
+		cpu_relax();
+	return (struct rtc_time){ cmos(0x00), cmos(0x02), cmos(0x04), cmos(0x07), cmos(0x08), cmos(0x09) };
+}
+
+static unsigned from_bcd(unsigned v)
+{
+	return (v >> 4) * 10 + (v & 15);
+}
+
+/*
+ * Unix seconds from the RTC, or 0 when it reads as nonsense (no RTC):
+ * read until two reads agree, BCD or binary, 12- or 24-hour, years taken
+ * as 2000-2099 (the century register is not standard).
+ */
+uint64_t rtc_unix_seconds(void)
+{
+	struct rtc_time a, b = rtc_raw();
+	for (int tries = 0; tries < 10; tries++) {
+		a = b;
+		b = rtc_raw();
+		if (!__builtin_memcmp(&a, &b, sizeof(a)))
+			break;
+	}
+	uint8_t status_b = cmos(0x0B);
+	bool pm = b.hour & 0x80;
+	b.hour &= 0x7F;
+	if (!(status_b & 0x04)) {                 /* BCD */
+		b.sec = from_bcd(b.sec);
+		b.min = from_bcd(b.min);
+		b.hour = from_bcd(b.hour);
+		b.day = from_bcd(b.day);
+		b.mon = from_bcd(b.mon);
+		b.year = from_bcd(b.year);
+	}
+	if (!(status_b & 0x02))                   /* 12-hour: 12 AM is 0, 12 PM is 12 */
+		b.hour = b.hour % 12 + (pm ? 12 : 0);
+	if (b.sec > 59 || b.min > 59 || b.hour > 23 || b.day < 1 || b.day > 31 || b.mon < 1 ||
+	    b.mon > 12 || b.year > 99)
+		return 0;
+	return (uint64_t)unix_seconds(2000 + b.year, b.mon, b.day, b.hour, b.min, b.sec);
 }
 
 void machine_console_write(const char *buf, size_t len)

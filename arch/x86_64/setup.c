@@ -189,6 +189,9 @@ static void banner(const char *tsc_how)
 	       (unsigned long long)((frame_nr_free() << PAGE_SHIFT) >> 20));
 	printk("  TSC         %llu.%03llu MHz (%s)\n", (unsigned long long)(machine.tsc_khz / 1000),
 	       (unsigned long long)(machine.tsc_khz % 1000), tsc_how);
+	if (machine.wallclock_base_ns)
+		printk("  wall clock  %llu s since 1970 at boot (RTC, taken as UTC)\n",
+		       (unsigned long long)(machine.wallclock_base_ns / 1000000000ull));
 	printk("  modules     %u\n", bootinfo.nr_modules);
 	for (unsigned i = 0; i < bootinfo.nr_modules; i++)
 		printk("    [%u] 0x%llx-0x%llx %llu KiB  args: %s\n", i,
@@ -423,6 +426,11 @@ NORETURN void boot_main(uint32_t magic, uint32_t info)
 	const char *tsc_how;
 	machine.tsc_khz = tsc_calibrate_khz(&tsc_how);
 	machine.tsc_at_boot = machine_tsc();
+	uint64_t rtc = rtc_unix_seconds();
+	if (rtc)
+		machine.wallclock_base_ns = rtc * 1000000000ull - machine_now_ns();
+	else
+		printk("time: the RTC reads as nonsense; guests get no wall clock\n");
 
 	uint64_t rsdp = bootinfo.rsdp ? bootinfo.rsdp : acpi_find_rsdp(0xE0000, 0x100000);
 	if (!rsdp || acpi_parse(rsdp, &acpi) != 0)

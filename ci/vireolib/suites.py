@@ -435,6 +435,8 @@ def boot_suites():
                   modules=[os.path.join(OUT, "guests", "events.elf")], timeout=120,
                   must=[r"^\(d0\) events: bind_virq\(VIRQ_TIMER\): 0 ok",
                         r"^\(d0\) events:   \.\.\. virq, VIRQ_TIMER: ok",
+                        r"^\(d0\) events: wall clock at boot \d+ s since 1970, version 2",
+                        r"^\(d0\) events:   \.\.\. even version, after November 2023: ok",
                         r"^\(d0\) events: timer woke the blocked domain after \d+ us, [123] blocks",
                         r"^\(d0\) events:   \.\.\. not before its time, not a second late: ok",
                         r"^\(d0\) events:   \.\.\. it blocked \(at most 3 SCHEDOP_block\): ok",

@@ -110,6 +110,11 @@ static int timer_mode(void)
 	check("  ... virq, VIRQ_TIMER", st.status == EVTCHNSTAT_virq && st.u.virq == VIRQ_TIMER);
 	uint64_t a = now_ns(), b = now_ns();
 	check("system time runs", a > 0 && b >= a);
+	/* The wall clock (Xen's wc_*: Unix time at system time 0), from the RTC. */
+	uint64_t wc = (uint64_t)sh->wc_sec | (uint64_t)sh->wc_sec_hi << 32;
+	console_printf("events: wall clock at boot %lu s since 1970, version %u\n", wc, sh->wc_version);
+	check("  ... even version, after November 2023", sh->wc_version && !(sh->wc_version & 1) &&
+	      wc > 1700000000ul && sh->wc_nsec < 1000000000u);
 	events_on();
 
 	/* Block until the timer: a couple of blocks at most, not a busy loop. */

@@ -101,6 +101,12 @@ void machine_timer_at_ns(uint64_t ns);
 /* Monotonic time since the machine started, in nanoseconds. */
 uint64_t machine_now_ns(void);
 
+/*
+ * The wall clock: Unix time in ns when machine_now_ns() was 0 (read from
+ * the real-time clock at boot); 0 when unknown.
+ */
+uint64_t machine_wallclock_base_ns(void);
+
 /* TSC frequency in kHz (measured or reported by CPUID). */
 uint64_t machine_tsc_khz(void);
 
