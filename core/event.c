@@ -14,6 +14,7 @@
 #include <core/hypercall.h>
 #include <mm/heap.h>
 #include <public/event_channel.h>
+#include <public/sched.h>
 #include <public/vcpu.h>
 #include <public/xen.h>
 #include <vireo/errno.h>
@@ -66,7 +67,23 @@ static void mark_pending(struct domain *d, unsigned port)
 		vcpu_kick(v);
 }
 
-/* Xen's evtchn_2l_set_pending. */
+/*
+ * Wake d's vCPUs in SCHEDOP_poll: a port became pending, or an upcall
+ * became due (whichever: they look again). Callers test d->ev.pollers
+ * first, so the send path pays one load when nobody polls.
+ */
+static void wake_pollers(struct domain *d)
+{
+	for (unsigned i = 0; i < d->nr_vcpus; i++) {
+		struct vcpu *v = d->vcpu[i];
+		if (__atomic_load_n(&v->ev.polling, __ATOMIC_SEQ_CST)) {
+			__atomic_store_n(&v->ev.poll_wake, 1, __ATOMIC_SEQ_CST);
+			vcpu_kick(v);
+		}
+	}
+}
+
+/* Xen's evtchn_2l_set_pending (and its poll_mask wake-up). */
 static void set_pending(struct domain *d, unsigned port)
 {
 	struct shared_info *sh = shared(d);
@@ -74,6 +91,8 @@ static void set_pending(struct domain *d, unsigned port)
 		return;
 	if (!test(sh->evtchn_mask, port))
 		mark_pending(d, port);
+	if (unlikely(__atomic_load_n(&d->ev.pollers, __ATOMIC_SEQ_CST)))
+		wake_pollers(d);
 }
 
 /* ---- ports --------------------------------------------------------------------------- */
@@ -362,8 +381,11 @@ static long evtchn_unmask(struct domain *d, uint32_t p)
 	struct shared_info *sh = shared(d);
 	xen_ulong_t m = 1ull << (p % 64);
 	bool was_masked = __atomic_fetch_and(&sh->evtchn_mask[p / 64], ~m, __ATOMIC_SEQ_CST) & m;
-	if (was_masked && test(sh->evtchn_pending, p))
+	if (was_masked && test(sh->evtchn_pending, p)) {
 		mark_pending(d, p);
+		if (unlikely(__atomic_load_n(&d->ev.pollers, __ATOMIC_SEQ_CST)))
+			wake_pollers(d);                   /* an upcall due ends a poll, as on Xen */
+	}
 	return 0;
 }
 
@@ -472,6 +494,8 @@ static void timer_arm(struct vcpu *v)
 	uint64_t next = v->ev.timer_ns;
 	if (v->ev.period_ns && (!next || v->ev.periodic_next_ns < next))
 		next = v->ev.periodic_next_ns;
+	if (v->ev.poll_ns && (!next || v->ev.poll_ns < next))
+		next = v->ev.poll_ns;
 	machine_timer_at_ns(next);
 }
 
@@ -535,10 +559,14 @@ long evtchn_vcpu_timer_op(unsigned cmd, uint64_t value, uint32_t flags)
 void evtchn_timer_interrupt(void)
 {
 	struct vcpu *v = current_vcpu;
-	if (!v || (!v->ev.timer_ns && !v->ev.period_ns))
+	if (!v || (!v->ev.timer_ns && !v->ev.period_ns && !v->ev.poll_ns))
 		return;
 	uint64_t now = machine_now_ns();
 	bool fire = false;
+	if (v->ev.poll_ns && now >= v->ev.poll_ns) {
+		v->ev.poll_ns = 0;
+		__atomic_store_n(&v->ev.poll_wake, 1, __ATOMIC_SEQ_CST);   /* its SCHEDOP_poll times out */
+	}
 	if (v->ev.timer_ns && now >= v->ev.timer_ns) {
 		v->ev.timer_ns = 0;
 		fire = true;
@@ -561,6 +589,60 @@ long evtchn_block(struct vcpu *v)
 	__atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);   /* Xen: events on, then block */
 	__atomic_fetch_add(&v->d->ev.blocks, 1, __ATOMIC_RELAXED);    /* its vCPUs count at once */
 	machine_wait_event(&vi->evtchn_upcall_pending, &v->stop);
+	return 0;
+}
+
+/* Whether any of the ports is pending, or an upcall is due: the poll is over. */
+static bool poll_done(struct vcpu *v, const uint32_t *ports, unsigned n)
+{
+	const struct shared_info *sh = shared(v->d);
+	const struct vcpu_info *vi = vcpu_info_of(v);
+	if (__atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST) && !vi->evtchn_upcall_mask)
+		return true;
+	for (unsigned i = 0; i < n; i++)
+		if (test(sh->evtchn_pending, ports[i]))
+			return true;
+	return false;
+}
+
+long evtchn_poll(uint64_t arg)
+{
+	struct vcpu *v = current_vcpu;
+	struct domain *d = v->d;
+	struct sched_poll p;
+	uint32_t ports[128];
+
+	if (copy_from_guest(&p, arg, sizeof(p)))
+		return -VIREO_EFAULT;
+	if (p.nr_ports > 128)
+		return -VIREO_EINVAL;              /* Xen's "fairly arbitrary limit" */
+	if (p.nr_ports && copy_from_guest(ports, p.ports, p.nr_ports * sizeof(ports[0])))
+		return -VIREO_EFAULT;
+	for (unsigned i = 0; i < p.nr_ports; i++)
+		if (ports[i] >= EVTCHN_PORTS)
+			return -VIREO_EINVAL;
+	/*
+	 * Polling first, then the look: a port pending after it sets poll_wake,
+	 * so none is lost. One wait, then 0, as Xen (a wake-up may be spurious:
+	 * the guest looks again).
+	 */
+	__atomic_fetch_add(&d->ev.pollers, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&v->ev.poll_wake, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&v->ev.polling, 1, __ATOMIC_SEQ_CST);
+	if (!poll_done(v, ports, p.nr_ports) && !(p.timeout && machine_now_ns() >= p.timeout)) {
+		if (p.timeout) {
+			v->ev.poll_ns = p.timeout;
+			timer_arm(v);
+		}
+		d->ev.polls_waited++;
+		machine_wait_event(&v->ev.poll_wake, &v->stop);
+	}
+	__atomic_store_n(&v->ev.polling, 0, __ATOMIC_SEQ_CST);
+	__atomic_fetch_sub(&d->ev.pollers, 1, __ATOMIC_SEQ_CST);
+	if (v->ev.poll_ns) {
+		v->ev.poll_ns = 0;
+		timer_arm(v);
+	}
 	return 0;
 }
 

@@ -175,6 +175,8 @@ static long do_sched_op(uint64_t cmd, uint64_t arg)
 	switch (cmd) {
 	case SCHEDOP_block:
 		return evtchn_block(current_vcpu);
+	case SCHEDOP_poll:
+		return evtchn_poll(arg);
 	case SCHEDOP_shutdown_code:
 		if (copy_from_guest(&s, arg, sizeof(s)))
 			return -VIREO_EFAULT;

@@ -13,7 +13,7 @@
  * page tables, or just past the end of the guest's mappings. Event-channel
  * steps mostly pass a well-formed argument (a command 0..15, domain ids
  * near the real ones, small ports and ports near EVTCHN_PORTS); besides
- * set_timer_op and SCHEDOP_block there are steps that are not hypercalls:
+ * set_timer_op, SCHEDOP_block and SCHEDOP_poll there are steps that are not hypercalls:
  * the timer interrupt, a guest masking a port or handling its events, and
  * domain 1's end (domain_release_memory) with its channels still open,
  * and vcpu_op steps on domain 0's vCPUs (VCPUOP_initialise with one field
@@ -253,7 +253,7 @@ static uint64_t ev_timeout(const uint8_t **p, const uint8_t *end)
  * SCHEDOP_block, TIMER_IRQ the CPU's timer interrupt, GUEST_MASK and
  * GUEST_ACK what a guest does in its shared_info, PEER_END domain 1's end.
  */
-enum step { RAW, EVTCHN_OP, TIMER_OP, BLOCK, TIMER_IRQ, GUEST_MASK, GUEST_ACK, PEER_END, VCPU_OP };
+enum step { RAW, EVTCHN_OP, TIMER_OP, BLOCK, TIMER_IRQ, GUEST_MASK, GUEST_ACK, PEER_END, VCPU_OP, POLL };
 
 static const struct {
 	uint64_t nr;
@@ -270,6 +270,7 @@ static const struct {
 	{ __HYPERVISOR_set_timer_op, TIMER_OP }, { __HYPERVISOR_sched_op, BLOCK },
 	{ 0, TIMER_IRQ }, { 0, GUEST_MASK }, { 0, GUEST_ACK }, { 0, PEER_END },
 	{ __HYPERVISOR_vcpu_op, VCPU_OP }, { __HYPERVISOR_vcpu_op, VCPU_OP },
+	{ __HYPERVISOR_sched_op, POLL },
 };
 
 static struct shared_info *shared_of(const struct domain *d)
@@ -460,6 +461,20 @@ static void step(struct domain *caller, enum step how, uint64_t nr, const uint8_
 	case BLOCK:
 		args.a[0] = SCHEDOP_block;
 		break;
+	case POLL: {                                        /* SCHEDOP_poll: a few ports, sometimes too many */
+		uint64_t va = caller->layout.vstack_start + 3072;
+		uint32_t ports[4];
+		for (unsigned i = 0; i < 4; i++)
+			ports[i] = ev_port(p, end);
+		unsigned k = (unsigned)take(p, end, 1);
+		struct sched_poll sp = { .ports = k % 16 == 15 ? argument(caller, p, end) : va + 64,
+					 .nr_ports = k % 8 == 7 ? 129 : k % 5, .timeout = ev_timeout(p, end) };
+		if (copy_to_guest(va, &sp, sizeof(sp)) != 0 || copy_to_guest(va + 64, ports, sizeof(ports)) != 0)
+			abort();
+		args.a[0] = SCHEDOP_poll;
+		args.a[1] = take(p, end, 1) % 8 == 7 ? argument(caller, p, end) : va;
+		break;
+	}
 	case TIMER_IRQ:
 		evtchn_timer_interrupt();
 		return;

@@ -699,6 +699,9 @@ static void make_other(unsigned actor, struct in *in, struct call *c, unsigned k
 		*c = (struct call){ .nr = strays[take1(in) % 5] };
 		c->a[0] = take1(in);
 		c->a[1] = take1(in) & 1 ? 0 : scratch_word(actor, 0);
+		/* VCPUOP_down of the only vCPU powers the domain off (Xen): domains end by their own step here. */
+		if (c->nr == __HYPERVISOR_vcpu_op && c->a[0] == VCPUOP_down)
+			c->a[0] = VCPUOP_is_up;
 		return;
 	}
 	}

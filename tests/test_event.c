@@ -641,6 +641,54 @@ static void sched_block(void)
 	teardown();
 }
 
+/* SCHEDOP_poll: its refusals, at once when a port is pending (masked too) or an upcall is due, else one wait. */
+static long poll_as(struct domain *d, const uint32_t *ports, uint32_t n, uint64_t timeout, uint64_t nr_override)
+{
+	uint64_t va = scratch_va(d) + 0x1000;
+	struct sched_poll p = { .ports = va + 64, .nr_ports = nr_override ? (uint32_t)nr_override : n, .timeout = timeout };
+	put_guest(d, va, &p, sizeof(p));
+	if (n)
+		put_guest(d, va + 64, ports, n * sizeof(*ports));
+	hosted_switch_to(d);
+	return hosted_hypercall(__HYPERVISOR_sched_op, SCHEDOP_poll, va, 0, 0, 0, NULL);
+}
+
+static void sched_poll(void)
+{
+	REQUIRE(setup());
+	long pi = bind_ipi(A, 0);
+	REQUIRE(pi > 0);
+	uint32_t ports[2] = { (uint32_t)pi, 5 };
+	uint64_t waits = hosted_waits;
+	REFUSED(poll_as(A, ports, 1, 0, 129), VIREO_EINVAL);
+	uint32_t far[1] = { EVTCHN_PORTS };
+	REFUSED(poll_as(A, far, 1, 0, 0), VIREO_EINVAL);
+	hosted_switch_to(A);
+	REFUSED(hosted_hypercall(__HYPERVISOR_sched_op, SCHEDOP_poll, 0xFFFF830000000000ull, 0, 0, 0, NULL), VIREO_EFAULT);
+	struct sched_poll bad = { .ports = 0xFFFF830000000000ull, .nr_ports = 1 };
+	put_guest(A, scratch_va(A) + 0x1000, &bad, sizeof(bad));
+	hosted_switch_to(A);
+	REFUSED(hosted_hypercall(__HYPERVISOR_sched_op, SCHEDOP_poll, scratch_va(A) + 0x1000, 0, 0, 0, NULL),
+		VIREO_EFAULT);
+	CHECK_EQ(hosted_waits, waits);
+	/* Nothing pending, no timeout: one wait (the hosted machine's returns at once), then 0. */
+	CHECK_EQ(poll_as(A, ports, 2, 0, 0), 0);
+	CHECK_EQ(hosted_waits, waits + 1);
+	CHECK_EQ(A->vcpu[0]->ev.polling, 0);
+	CHECK_EQ(A->ev.pollers, 0);
+	/* A timeout already past: no wait. */
+	CHECK_EQ(poll_as(A, ports, 2, 1, 0), 0);
+	CHECK_EQ(hosted_waits, waits + 1);
+	/* A masked port pending (upcalls masked, so no upcall is due): at once. */
+	set_mask(A, (unsigned)pi, true);
+	CHECK_EQ(send(A, (uint32_t)pi), 0);
+	CHECK(pending(A, (unsigned)pi));
+	CHECK_EQ(poll_as(A, ports, 2, 0, 0), 0);
+	CHECK_EQ(hosted_waits, waits + 1);
+	CHECK_EQ(A->vcpu[0]->ev.poll_ns, 0);
+	teardown();
+}
+
 /* ---- refusals ------------------------------------------------------------------------- */
 
 static void refusals_change_nothing(void)
@@ -948,6 +996,7 @@ static const struct test_case cases[] = {
 	TEST(vcpu_time),
 	TEST(ipi),
 	TEST(sched_block),
+	TEST(sched_poll),
 	TEST(refusals_change_nothing),
 	TEST(accepted_edge_cases),
 	TEST(answer_not_writable_keeps_the_port),

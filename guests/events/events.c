@@ -183,6 +183,35 @@ static int timer_mode(void)
 	expect("unmask: the upcall comes", evtchn_op(EVTCHNOP_unmask, &um), 0);
 	check("  ... delivered", seen[t] == before + 1);
 
+	/* SCHEDOP_poll: Linux's wait on a masked port (its PV spinlocks). */
+	struct sched_poll poll = { .ports = (uint64_t)&t, .nr_ports = 1, .timeout = now_ns() + 5000000 };
+	__atomic_fetch_or(&sh->evtchn_mask[0], 1ull << t, __ATOMIC_SEQ_CST);
+	uint64_t p0 = now_ns();
+	expect("SCHEDOP_poll, nothing pending, 5 ms timeout", hypercall2(__HYPERVISOR_sched_op, SCHEDOP_poll,
+	       (unsigned long)&poll), 0);
+	uint64_t waited = now_ns() - p0;
+	check("  ... it waited for the timeout", waited >= 5000000 && waited < 1000000000);
+	expect("set_timer_op(+3 ms), its port masked", hypercall1(__HYPERVISOR_set_timer_op, now_ns() + 3000000), 0);
+	poll.timeout = now_ns() + 2000000000ull;
+	p0 = now_ns();
+	expect("SCHEDOP_poll on the masked port, 2 s timeout", hypercall2(__HYPERVISOR_sched_op, SCHEDOP_poll,
+	       (unsigned long)&poll), 0);
+	waited = now_ns() - p0;
+	console_printf("events: the masked timer port ended the poll after %lu us\n", waited / 1000);
+	check("  ... pending, and long before the timeout", (sh->evtchn_pending[0] & (1ull << t)) &&
+	      waited < 1000000000);
+	expect("SCHEDOP_poll on it again: at once", hypercall2(__HYPERVISOR_sched_op, SCHEDOP_poll,
+	       (unsigned long)&poll), 0);
+	evtchn_test_and_clear(sh->evtchn_pending, t);
+	__atomic_fetch_and(&sh->evtchn_mask[0], ~(1ull << t), __ATOMIC_SEQ_CST);
+	poll.nr_ports = 129;
+	expect("SCHEDOP_poll, 129 ports", hypercall2(__HYPERVISOR_sched_op, SCHEDOP_poll, (unsigned long)&poll),
+	       -XEN_EINVAL);
+	uint32_t far_port = 5000;
+	poll = (struct sched_poll){ .ports = (uint64_t)&far_port, .nr_ports = 1 };
+	expect("SCHEDOP_poll, port 5000", hypercall2(__HYPERVISOR_sched_op, SCHEDOP_poll, (unsigned long)&poll),
+	       -XEN_EINVAL);
+
 	/* An IPI port: a send to ourselves. */
 	struct evtchn_bind_ipi bi = { .vcpu = 0 };
 	expect("bind_ipi", evtchn_op(EVTCHNOP_bind_ipi, &bi), 0);

@@ -39,6 +39,8 @@ struct domain_events {
 	spinlock_t lock;
 	struct evtchn *port;               /* EVTCHN_PORTS of them, or NULL before the first use */
 	uint64_t sent, raised, upcalls, blocks;   /* counters (sent, raised: under lock) */
+	uint64_t polls_waited;             /* SCHEDOP_poll waits (a counter, not atomic) */
+	uint32_t pollers;                  /* its vCPUs in SCHEDOP_poll (atomic) */
 };
 
 /*
@@ -49,6 +51,13 @@ struct domain_events {
  */
 struct vcpu_events {
 	uint32_t virq_port[NR_VIRQS];
+	/*
+	 * SCHEDOP_poll: polling says a port of the domain becoming pending must
+	 * wake it (set_pending sets poll_wake and kicks), poll_ns its deadline
+	 * (0: none), which the CPU's timer also serves.
+	 */
+	uint8_t polling, poll_wake;
+	uint64_t poll_ns;
 	uint64_t timer_ns;                 /* single-shot: system time (ns) of VIRQ_TIMER, 0 for none */
 	uint64_t period_ns;                /* periodic VIRQ_TIMER every period_ns, 0 for none */
 	uint64_t periodic_next_ns;         /* its next tick */
@@ -78,6 +87,16 @@ long evtchn_vcpu_timer_op(unsigned cmd, uint64_t value, uint32_t flags);
  * none pending (a spurious wake-up, as Xen allows).
  */
 long evtchn_block(struct vcpu *v);
+
+/*
+ * SCHEDOP_poll (struct sched_poll at guest address arg) for the current
+ * vCPU: 0 at once when an upcall is due or one of the ports is pending,
+ * else when one becomes pending (masked or not), an upcall is due, the
+ * timeout (system time, 0 for none) passes, or the vCPU is told to stop.
+ * -EINVAL for more than 128 ports or a port past the ABI's, -EFAULT for
+ * a bad pointer (Xen 4.17's do_poll).
+ */
+long evtchn_poll(uint64_t arg);
 
 /* Raise global virtual IRQ virq of domain d (nothing if no port is bound to it). */
 void evtchn_send_virq(struct domain *d, unsigned virq);
