@@ -22,6 +22,7 @@
 #include <vireo/compiler.h>
 #include <vireo/errno.h>
 #include <vireo/printk.h>
+#include <vireo/pte.h>
 
 /*
  * The serial console is shared and slow (about 11 KB/s at 115200 baud): a
@@ -213,7 +214,7 @@ static long do_set_trap_table(uint64_t table)
 			return -VIREO_EFAULT;
 		if (ti.address == 0)
 			break;
-		if ((uint64_t)((int64_t)(ti.address << 16) >> 16) != ti.address)
+		if (!canonical_va(ti.address))
 			return -VIREO_EINVAL;              /* iretq to it would fault in the hypervisor */
 		if (ti.address >= HYPERVISOR_VIRT_START && ti.address < HYPERVISOR_VIRT_END)
 			return -VIREO_EPERM;
@@ -322,15 +323,12 @@ static long do_set_gdt(uint64_t frame_list, uint64_t nr_entries)
  * the kernel root, each validated as set_gdt, NEW_USER_BASEPTR and
  * NEW_BASEPTR do; all or nothing.
  */
-int vcpu_set_mmu(struct vcpu *v, mfn_t root, mfn_t user_root, const uint64_t *gdt_frames, unsigned gdt_entries)
+static int vcpu_set_mmu(struct vcpu *v, mfn_t root, mfn_t user_root, const xen_pfn_t *gdt_frames,
+			unsigned gdt_entries)
 {
 	struct domain_mm *mm = &v->d->mm;
 	struct mm_vcpu *mv = &mm->vcpu[v->id];
-	xen_pfn_t list[MM_GDT_FRAMES];
-
-	for (unsigned i = 0; i < MM_GDT_FRAMES; i++)
-		list[i] = gdt_frames[i];
-	int rc = gdt_set(mm, mv, list, gdt_entries);
+	int rc = gdt_set(mm, mv, gdt_frames, gdt_entries);
 	if (rc)
 		return rc;
 	if ((rc = mm_set_root(mm, mv, user_root, true)) == 0) {
@@ -338,7 +336,7 @@ int vcpu_set_mmu(struct vcpu *v, mfn_t root, mfn_t user_root, const uint64_t *gd
 			return 0;
 		(void)mm_set_root(mm, mv, 0, true);
 	}
-	(void)gdt_set(mm, mv, list, 0);
+	(void)gdt_set(mm, mv, gdt_frames, 0);
 	return rc;
 }
 
@@ -480,17 +478,6 @@ static long register_vcpu_info(struct vcpu *v, uint64_t arg)
 
 static bool callback_ok(uint64_t addr);
 
-static bool canonical_va(uint64_t va)
-{
-	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
-}
-
-/* A guest code address for a handler or entry: canonical and not the hypervisor's. */
-static bool guest_code_ok(uint64_t addr)
-{
-	return canonical_va(addr) && !(addr >= HYPERVISOR_VIRT_START && addr < HYPERVISOR_VIRT_END);
-}
-
 /*
  * VCPUOP_initialise (Xen's arch_set_info_guest for a 64-bit PV vCPU): the
  * first state of a vCPU that is down and has none yet (-EEXIST if it has
@@ -521,7 +508,7 @@ static long vcpu_initialise(struct vcpu *v, uint64_t arg)
 	if (!(c->flags & VGCF_in_kernel) || c->ldt_ents || c->gdt_ents > MM_GDT_ENTRIES ||
 	    (r->cs | 3) != FLAT_RING3_CS64 || (r->ss | 3) != FLAT_RING3_SS64 ||
 	    (c->kernel_ss | 3) != FLAT_RING3_SS64 || !canonical_va(c->kernel_sp) ||
-	    !guest_code_ok(r->rip) || !canonical_va(r->rsp) || !canonical_va(c->fs_base) ||
+	    !callback_ok(r->rip) || !canonical_va(r->rsp) || !canonical_va(c->fs_base) ||
 	    !canonical_va(c->gs_base_kernel) || !canonical_va(c->gs_base_user) ||
 	    !callback_ok(c->event_callback_eip) || !callback_ok(c->failsafe_callback_eip) ||
 	    !callback_ok(c->syscall_callback_eip) || c->ctrlreg[3] == 0)
@@ -530,7 +517,7 @@ static long vcpu_initialise(struct vcpu *v, uint64_t arg)
 		if (i != 6 && c->debugreg[i])
 			rc = -VIREO_EINVAL;
 	for (unsigned i = 0; rc == 0 && i < 256; i++)
-		if (c->trap_ctxt[i].address && !guest_code_ok(c->trap_ctxt[i].address))
+		if (!callback_ok(c->trap_ctxt[i].address))
 			rc = -VIREO_EINVAL;
 	if (rc) {
 		xfree(c);
@@ -680,8 +667,7 @@ static long do_vm_assist(uint64_t cmd, uint64_t type)
 /* A callback entry point: a canonical guest address, not the hypervisor's, or 0 for none. */
 static bool callback_ok(uint64_t addr)
 {
-	return addr == 0 || (domain_range_is_guest(addr, addr + 1) &&
-			     (uint64_t)((int64_t)(addr << 16) >> 16) == addr);
+	return addr == 0 || (domain_range_is_guest(addr, addr + 1) && canonical_va(addr));
 }
 
 static long set_callback(unsigned type, uint16_t flags, uint64_t addr)

@@ -22,6 +22,7 @@
 #include <mm/frame_table.h>
 #include <public/xen.h>
 #include <vireo/errno.h>
+#include <vireo/pte.h>
 
 #define CHUNK 16            /* requests read from the guest at a time */
 
@@ -37,10 +38,6 @@ bool hypercall_preempt_due(uint64_t start)
 	return machine_tsc() - start >= budget;
 }
 
-static bool canonical(uint64_t va)
-{
-	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
-}
 
 /*
  * The owner of the frames a request maps (Xen's get_pg_owner, then its
@@ -266,7 +263,7 @@ static void guest_flush(struct domain_mm *mm, unsigned which, bool one_va, uint6
 	if (which & MM_FLUSH_TLB) {
 		if (!one_va)
 			mm->pending |= MM_FLUSH_TLB;
-		else if (canonical(va))
+		else if (canonical_va(va))
 			invlpg(mm, va);
 	}
 	if ((which & MM_FLUSH_OTHERS) && mm_other_cpus(mm))
@@ -354,17 +351,18 @@ long do_mmuext_op(struct hypercall_args *a)
  */
 static long uvm(uint64_t va, uint64_t val, uint64_t flags, struct domain_mm *foreign)
 {
-	struct domain_mm *mm = &current_domain->mm;
+	const struct vcpu *v = current_vcpu;              /* read once: its domain and its roots */
+	struct domain_mm *mm = &v->d->mm;
 	mfn_t l1;
 	unsigned slot;
 	long rc;
 
-	if (!canonical(va) || !domain_range_is_guest(va, va + 1))
+	if (!canonical_va(va) || !domain_range_is_guest(va, va + 1))
 		return -VIREO_EINVAL;
 	spin_lock(&mm->lock);
 	if (foreign)
 		mm_set_foreign(mm, foreign);
-	rc = mm_l1_slot(mm, cur_mv(mm), va, &l1, &slot);
+	rc = mm_l1_slot(mm, &mm->vcpu[v->id], va, &l1, &slot);
 	if (rc == 0)
 		rc = mm_update_l1(mm, l1, slot, val);
 	if (rc == 0) {

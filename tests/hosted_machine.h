@@ -7,11 +7,13 @@
 #ifndef TESTS_HOSTED_MACHINE_H
 #define TESTS_HOSTED_MACHINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include <arch/hosted.h>
+#include <core/domain.h>
 #include <mm/frame_alloc.h>
 #include <mm/frame_table.h>
 #include <mm/memmap.h>
@@ -42,6 +44,23 @@ static inline void hosted_machine_once(const char *prog, uint64_t mem, uint8_t *
 	if (frame_alloc_init(&m) != 0 || frame_table_init(machine_nr_frames()) != 0)
 		exit(1);
 	*free_at_start = frame_nr_free();
+}
+
+/*
+ * The two domains test_mmu and test_event work on, from the image: B,
+ * domain 0, privileged, and A, domain 1, each of mem bytes with one vCPU;
+ * A is then the current domain. false if either cannot be built.
+ */
+static inline bool hosted_build_pair(const uint8_t *kernel, size_t len, uint64_t mem, struct domain **b,
+				     struct domain **a)
+{
+	if (domain_build(0, "B", kernel, len, NULL, 0, "", mem, true, 1) != 0 ||
+	    domain_build(1, "A", kernel, len, NULL, 0, "", mem, false, 1) != 0)
+		return false;
+	*b = domain_by_id(0);
+	*a = domain_by_id(1);
+	hosted_switch_to(*a);
+	return true;
 }
 
 #endif

@@ -50,12 +50,8 @@ static bool setup(void)
 		if (domain_by_id(id)->state != DOMAIN_EMPTY)
 			domain_destroy(domain_by_id(id));
 	cpu_vcpu[1] = NULL;
-	if (domain_build(0, "B", kernel, kernel_len, NULL, 0, "", DOM_MEM, true, 1) != 0 ||
-	    domain_build(1, "A", kernel, kernel_len, NULL, 0, "", DOM_MEM, false, 1) != 0)
+	if (!hosted_build_pair(kernel, kernel_len, DOM_MEM, &B, &A))
 		return false;
-	B = domain_by_id(0);
-	A = domain_by_id(1);
-	hosted_switch_to(A);
 	return true;
 }
 

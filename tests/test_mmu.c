@@ -53,12 +53,8 @@ static int audit(void)
 static bool setup(void)
 {
 	machine_once();
-	if (domain_build(0, "B", kernel, kernel_len, NULL, 0, "", DOM_MEM, true, 1) != 0 ||
-	    domain_build(1, "A", kernel, kernel_len, NULL, 0, "", DOM_MEM, false, 1) != 0)
+	if (!hosted_build_pair(kernel, kernel_len, DOM_MEM, &B, &A))
 		return false;
-	B = domain_by_id(0);
-	A = domain_by_id(1);
-	hosted_switch_to(A);
 	hypercall_preempt_tsc = 1000000000000ull;     /* no preemption unless a test asks */
 	return audit() == 0;
 }

@@ -329,9 +329,11 @@ static unsigned start_configured_domains(const struct boot_module *cfg_mod, cons
 /*
  * Without a configuration, the first module is the initial, privileged
  * domain, as on Xen, with dom0_mem= (default 64 MiB) of memory, and the
- * second, if there is one, its initrd (Xen's dom0 convention too).
+ * second, if there is one, its initrd (Xen's dom0 convention too). Runs
+ * them (no return) when any could be built; else returns how many were
+ * refused (0: none was asked for).
  */
-static void start_domains(void)
+static unsigned start_domains(void)
 {
 	uint64_t mem = opts.dom0_mem_bytes ? opts.dom0_mem_bytes : (64ull << 20);
 	unsigned built = 0, refused = 1;
@@ -347,19 +349,17 @@ static void start_domains(void)
 			       "maps; no domain started\n");
 		if (built)
 			domains_run(refused);
-		printk("vireo: no domain to run; stopping\n");
-		machine_halt(refused ? EXIT_NOT_STARTED : EXIT_OK);   /* a configuration with no domain: 0 */
+		return refused;                            /* a configuration with no domain: 0 */
 	}
 	if (bootinfo.nr_modules == 0)
-		return;
+		return 0;
 	const struct boot_module *m = &bootinfo.modules[0];
 	const void *image = module_bytes(0);
 	const void *initrd = bootinfo.nr_modules > 1 ? module_bytes(1) : NULL;
 	if (bootinfo.nr_modules > 1 && !initrd) {
 		printk("domain 0 (dom0): its initrd module lies outside the memory the hypervisor "
 		       "maps; not started\n");
-		printk("vireo: no domain to run; stopping\n");
-		machine_halt(EXIT_NOT_STARTED);
+		return 1;
 	}
 	/* Xen gives dom0 a vCPU per CPU by default; here it is one unless dom0_max_vcpus says (no scheduler yet). */
 	unsigned vcpus = opts.dom0_max_vcpus ? opts.dom0_max_vcpus : 1;
@@ -373,8 +373,7 @@ static void start_domains(void)
 	if (image && domain_build(0, "dom0", image, module_len(0), initrd, initrd ? module_len(1) : 0,
 				  m->cmdline, mem, true, vcpus) == 0)
 		domains_run(0);
-	printk("vireo: no domain to run; stopping\n");
-	machine_halt(EXIT_NOT_STARTED);
+	return 1;
 }
 
 static void selftest(const char *name)
@@ -479,7 +478,7 @@ NORETURN void boot_main(uint32_t magic, uint32_t info)
 		selftest(opts.selftest);
 	if (opts.bench)
 		image_bench_run();
-	start_domains();
+	unsigned refused = start_domains();
 	printk("vireo: no domain to run; stopping\n");
-	machine_halt(EXIT_OK);
+	machine_halt(refused ? EXIT_NOT_STARTED : EXIT_OK);
 }

@@ -19,6 +19,7 @@
 #include <public/sched.h>
 #include <public/xen.h>
 #include <vireo/errno.h>
+#include <vireo/pte.h>
 #include <vireo/printk.h>
 
 #define MSR_STAR   0xC0000081
@@ -59,10 +60,6 @@ compile_assert(HV_CS + 8 == HV_DS, "SYSCALL's SS arithmetic");
 #define RFLAGS_VM  (1ull << 17)
 #define RFLAGS_AC  (1ull << 18)
 
-static bool canonical(uint64_t va)
-{
-	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
-}
 
 /*
  * Guest kernel and guest user mode (Xen's x86-64 PV): both run in ring 3;
@@ -141,7 +138,7 @@ static void do_iret(struct cpu_regs *regs)
 	/* Only the low 16 bits of CS and SS count (a bounce frame keeps the event mask above). */
 	uint16_t cs = (uint16_t)(ic.cs | 3), ss = (uint16_t)(ic.ss | 3);
 	if (!iret_selector_ok(cs, true) || !iret_selector_ok(ss, false) ||
-	    !canonical(ic.rip) || !canonical(ic.rsp) || (cs == FLAT_RING3_CS32 && ic.rip > 0xFFFFFFFFull)) {
+	    !canonical_va(ic.rip) || !canonical_va(ic.rsp) || (cs == FLAT_RING3_CS32 && ic.rip > 0xFFFFFFFFull)) {
 		guest_fault(13, regs->rip, 0, 0);
 		return;
 	}
@@ -174,7 +171,7 @@ static void do_iret(struct cpu_regs *regs)
  */
 static long do_set_segment_base(uint64_t which, uint64_t base)
 {
-	if (which != SEGBASE_GS_USER_SEL && !canonical(base))
+	if (which != SEGBASE_GS_USER_SEL && !canonical_va(base))
 		return -VIREO_EINVAL;
 	switch (which) {
 	case SEGBASE_FS:
@@ -205,7 +202,7 @@ static long do_set_segment_base(uint64_t which, uint64_t base)
 /* stack_switch(ss, sp): the guest kernel stack for entries from guest user mode. */
 static long do_stack_switch(uint64_t ss, uint64_t sp)
 {
-	if ((ss | 3) != FLAT_RING3_SS64 || !canonical(sp))
+	if ((ss | 3) != FLAT_RING3_SS64 || !canonical_va(sp))
 		return -VIREO_EINVAL;
 	current_vcpu->arch.kernel_sp = sp;
 	return 0;
@@ -246,7 +243,7 @@ static long do_set_debugreg(uint64_t reg, uint64_t v)
 	struct vcpu_arch *a = &current_vcpu->arch;
 	switch (reg) {
 	case 0: case 1: case 2: case 3:
-		if (!canonical(v) || !domain_range_is_guest(v, v + 8))
+		if (!canonical_va(v) || !domain_range_is_guest(v, v + 8))
 			return -VIREO_EPERM;
 		break;
 	case 6:
@@ -340,7 +337,7 @@ bool guest_rip_ok(const struct cpu_regs *regs)
 {
 	uint16_t cs = (uint16_t)regs->cs;
 	if ((cs | 3) == FLAT_RING3_CS64)
-		return canonical(regs->rip);
+		return canonical_va(regs->rip);
 	if ((cs | 3) == FLAT_RING3_CS32)
 		return regs->rip <= 0xFFFFFFFFull;
 	/* A code segment of the guest's own GDT or LDT: its L bit and limit, as the CPU sees them. */
@@ -348,7 +345,7 @@ bool guest_rip_ok(const struct cpu_regs *regs)
 	if (!selector_lar(cs, &access) || !selector_lsl(cs, &limit))
 		return false;
 	if (access & (1u << 21))
-		return canonical(regs->rip);              /* 64-bit code: no limit */
+		return canonical_va(regs->rip);              /* 64-bit code: no limit */
 	return regs->rip <= limit;
 }
 
@@ -574,7 +571,7 @@ static bool guest_msr(struct cpu_regs *regs)
 	case MSR_FS_BASE:
 	case MSR_GS_BASE:
 	case MSR_KERNEL_GS_BASE:
-		if (!canonical(v))
+		if (!canonical_va(v))
 			return false;
 		if (msr == MSR_FS_BASE)
 			wrmsr(MSR_FS_BASE, v);

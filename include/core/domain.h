@@ -222,13 +222,8 @@ int vcpu_up(struct vcpu *v);
 int vcpu_down(struct vcpu *v);
 bool vcpu_is_up(struct vcpu *v);
 
-/*
- * core/hypercall.c, the domain's mm.lock held: load v's GDT entries and
- * LDT into CPU cpu's; VCPUOP_initialise's page tables and GDT frames for v
- * (down, with none yet), all or nothing.
- */
+/* core/hypercall.c, the domain's mm.lock held: load v's GDT entries and LDT into CPU cpu's. */
 void vcpu_load_descriptors(struct vcpu *v, unsigned cpu);
-int vcpu_set_mmu(struct vcpu *v, mfn_t root, mfn_t user_root, const uint64_t *gdt_frames, unsigned gdt_entries);
 
 /*
  * On every return to the guest (arch code): has this vCPU been told to

@@ -25,6 +25,15 @@
 #ifndef __ASSEMBLER__
 #define PTE_NX   (1ull << 63)
 #define PTE_ADDR 0x000FFFFFFFFFF000ull
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* A canonical x86-64 address (bits 63:47 all equal): any other faults where the CPU uses it. */
+static inline bool canonical_va(uint64_t va)
+{
+	return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
 #endif
 
 #endif
